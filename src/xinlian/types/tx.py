@@ -1,0 +1,38 @@
+"""Transactions: the signed unit of change."""
+
+from msgspec import Struct
+
+
+class Transaction(Struct, array_like=True, frozen=True):
+    """The body a sender signs.
+
+    Attributes:
+        chain_id: the chain this transaction is valid on (replay protection across chains).
+        sender: the sender's public key in its suite's encoding.
+        nonce: per-sender counter; must equal the sender's next nonce when executed.
+        target: a built-in app name (``"kv"``, ``"governance"``) or a contract address.
+        method: the method to call on the target.
+        args: the call's arguments as canonical bytes (an encoded map, see codec.encode_args).
+        gas_limit: the most gas the call may use.
+        expiry: the last block height at which the transaction may be included.
+    """
+
+    chain_id: str
+    sender: bytes
+    nonce: int
+    target: str
+    method: str
+    args: bytes
+    gas_limit: int
+    expiry: int
+
+
+class SignedTransaction(Struct, array_like=True, frozen=True):
+    """A transaction body with the sender's signature over ``codec.encode(tx)``.
+
+    Its hash (the transaction id) is the suite hash over ``codec.encode(self)``, so a client
+    knows it before submitting and can retry or look the result up after a timeout.
+    """
+
+    tx: Transaction
+    signature: bytes
