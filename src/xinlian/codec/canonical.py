@@ -10,7 +10,7 @@ import msgspec
 T = TypeVar("T")
 
 #: A value allowed inside transaction arguments: no floats, no unordered sets.
-ArgValue: TypeAlias = "int | str | bytes | bool | None | list[ArgValue] | dict[str, ArgValue]"
+ArgValue: TypeAlias = "int | str | bytes | bool | list[ArgValue] | dict[str, ArgValue] | None"
 
 MAX_INT = 2**64 - 1
 MIN_INT = -(2**63)
@@ -48,7 +48,8 @@ def decode(data: bytes, tp: type[T]) -> T:
     if _encoder.encode(value) != data:
         raise CodecError(
             f"not the canonical encoding of {getattr(tp, '__name__', tp)} "
-            "(re-encoding differs: non-minimal integer, unsorted map, extra fields or trailing bytes)"
+            "(re-encoding differs: non-minimal integer, unsorted map, extra fields "
+            "or trailing bytes)"
         )
     return value
 

@@ -5,6 +5,6 @@ AES-256-GCM) or ``sm`` (SM2 with the default ID ``1234567812345678``, SM3, SM4-G
 Use :func:`get_suite` to obtain one by name.
 """
 
-from xinlian.crypto.suite import CryptoError, CryptoSuite, KeyPair, get_suite
+from xinlian.crypto.suite import CryptoError, CryptoSuite, KeyPair, address_of, get_suite
 
-__all__ = ["CryptoError", "CryptoSuite", "KeyPair", "get_suite"]
+__all__ = ["CryptoError", "CryptoSuite", "KeyPair", "address_of", "get_suite"]

@@ -71,3 +71,8 @@ def get_suite(name: str) -> CryptoSuite:
 
         return SM
     raise CryptoError(f"unknown crypto suite {name!r}; choose 'ed25519' or 'sm'")
+
+
+def address_of(suite: CryptoSuite, public_key: bytes) -> str:
+    """An account's address: the first 20 bytes of the suite hash of its public key, in hex."""
+    return suite.hash(public_key)[:20].hex()

@@ -9,7 +9,7 @@ since the Unix epoch (UTC).
 from xinlian.types.block import Block, BlockHeader, Commit, CommitSig, Vote, VoteType
 from xinlian.types.proof import MerkleProof, StateProof, StateProofStep
 from xinlian.types.receipt import Event, Receipt, TxStatus
-from xinlian.types.tx import SignedTransaction, Transaction
+from xinlian.types.tx import SignedTransaction, Transaction, TxEnvelope
 from xinlian.types.validator import Validator, ValidatorSet
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "StateProof",
     "StateProofStep",
     "Transaction",
+    "TxEnvelope",
     "TxStatus",
     "Validator",
     "ValidatorSet",

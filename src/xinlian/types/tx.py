@@ -1,5 +1,7 @@
 """Transactions: the signed unit of change."""
 
+from typing import NamedTuple
+
 from msgspec import Struct
 
 
@@ -36,3 +38,15 @@ class SignedTransaction(Struct, array_like=True, frozen=True):
 
     tx: Transaction
     signature: bytes
+
+
+class TxEnvelope(NamedTuple):
+    """A checked transaction as it moves through a node: decoded, raw bytes, hash, sender.
+
+    Not a wire record: built once on admission so later stages never re-encode or re-hash.
+    """
+
+    stx: SignedTransaction
+    raw: bytes
+    hash: bytes
+    sender_address: str

@@ -1,0 +1,358 @@
+"""The OpenAPI 3.0 description of the REST API, built as data.
+
+Schemathesis fuzzes the server from this document in the tests, so every route, parameter
+and response status the server can give is declared here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from xinlian import __version__
+
+HEX = {"type": "string", "pattern": "^([0-9a-f]{2})*$"}
+HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+U64 = {"type": "integer", "minimum": 0}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _ok(schema: dict[str, Any], status: str = "200", text: str = "OK") -> dict[str, Any]:
+    return {status: {"description": text, "content": {"application/json": {"schema": schema}}}}
+
+
+def _problems(*codes: int) -> dict[str, Any]:
+    return {
+        str(code): {
+            "description": "Problem",
+            "content": {"application/problem+json": {"schema": _ref("Problem")}},
+        }
+        for code in codes
+    }
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if required is not None:
+        out["required"] = required
+    return out
+
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": _obj(
+        {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "reason": {"type": "string"},
+            "instance": {"type": "string"},
+        },
+        ["title", "status", "detail"],
+    ),
+    "Header": _obj(
+        {
+            "chain_id": {"type": "string"},
+            "height": U64,
+            "time_ms": U64,
+            "prev_hash": HEX,
+            "tx_root": HEX,
+            "state_root": HEX,
+            "receipts_root": HEX,
+            "validators_hash": HEX,
+            "next_validators_hash": HEX,
+            "proposer": HEX,
+        }
+    ),
+    "Commit": _obj(
+        {
+            "height": U64,
+            "round": U64,
+            "block_hash": HEX,
+            "signatures": {
+                "type": "array",
+                "items": _obj({"validator_index": U64, "signature": HEX}),
+            },
+        }
+    ),
+    "MerkleProof": _obj({"index": U64, "size": U64, "siblings": {"type": "array", "items": HEX}}),
+    "Event": _obj(
+        {
+            "type": {"type": "string"},
+            "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
+        }
+    ),
+    "Receipt": _obj(
+        {
+            "tx_hash": HEX,
+            "status": {"type": "integer"},
+            "gas_used": U64,
+            "events": {"type": "array", "items": _ref("Event")},
+            "error": {"type": "string"},
+            "output": HEX,
+        }
+    ),
+    "Block": _obj(
+        {
+            "height": U64,
+            "hash": HASH,
+            "header": _ref("Header"),
+            "commit": _ref("Commit"),
+            "txs": {"type": "array", "items": HASH},
+        },
+        ["height", "hash", "header", "commit", "txs"],
+    ),
+}
+
+HASH_PARAM = {"name": "hash", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+@lru_cache(maxsize=1)
+def openapi_spec() -> dict[str, Any]:
+    """The OpenAPI document (cached; it does not change while a node runs)."""
+    paths: dict[str, Any] = {
+        "/healthz": {
+            "get": {
+                "summary": "Liveness",
+                "operationId": "healthz",
+                "responses": _ok(
+                    _obj({"status": {"type": "string"}, "height": {"type": "integer"}})
+                ),
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics",
+                "operationId": "metrics",
+                "responses": {
+                    "200": {
+                        "description": "Metrics",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/v1/status": {
+            "get": {
+                "summary": "Chain and node status",
+                "operationId": "status",
+                "responses": _ok(
+                    _obj(
+                        {
+                            "chain_id": {"type": "string"},
+                            "suite": {"type": "string"},
+                            "genesis_hash": HASH,
+                            "height": {"type": "integer"},
+                            "state_root": HEX,
+                            "mempool_size": U64,
+                        }
+                    )
+                ),
+            }
+        },
+        "/v1/genesis": {
+            "get": {
+                "summary": "Genesis document",
+                "operationId": "genesis",
+                "responses": _ok({"type": "object"}),
+            }
+        },
+        "/v1/validators": {
+            "get": {
+                "summary": "Validator set",
+                "operationId": "validators",
+                "responses": _ok(_obj({"validators": {"type": "array"}, "hash": HASH})),
+            }
+        },
+        "/v1/transactions": {
+            "post": {
+                "summary": "Submit a signed transaction",
+                "operationId": "submitTransaction",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _obj({"tx": HEX}, ["tx"])}},
+                },
+                "responses": {
+                    **_ok(_obj({"hash": HASH}), "202", "Accepted into the mempool"),
+                    **_problems(400, 403, 409, 413, 415, 503),
+                },
+            }
+        },
+        "/v1/transactions/batch": {
+            "post": {
+                "summary": "Submit many signed transactions",
+                "operationId": "submitBatch",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _obj({"txs": {"type": "array", "items": HEX}}, ["txs"])
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok(_obj({"accepted": U64, "results": {"type": "array"}})),
+                    **_problems(400, 413, 415),
+                },
+            }
+        },
+        "/v1/transactions/{hash}": {
+            "get": {
+                "summary": "A transaction with receipt and proofs",
+                "operationId": "getTransaction",
+                "parameters": [HASH_PARAM],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "hash": HASH,
+                                "status": {"type": "string", "enum": ["pending", "committed"]},
+                                "receipt": _ref("Receipt"),
+                            },
+                            ["hash", "status"],
+                        )
+                    ),
+                    **_problems(400, 404),
+                },
+            }
+        },
+        "/v1/blocks/{height}": {
+            "get": {
+                "summary": "A block by height or 'latest'",
+                "operationId": "getBlock",
+                "parameters": [
+                    {"name": "height", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {**_ok(_ref("Block")), **_problems(400, 404)},
+            }
+        },
+        "/v1/blocks/by-hash/{hash}": {
+            "get": {
+                "summary": "A block by hash",
+                "operationId": "getBlockByHash",
+                "parameters": [HASH_PARAM],
+                "responses": {**_ok(_ref("Block")), **_problems(400, 404)},
+            }
+        },
+        "/v1/state/{key}": {
+            "get": {
+                "summary": "A state value with its Merkle proof",
+                "operationId": "getState",
+                "parameters": [
+                    {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "height",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
+                    {
+                        "name": "encoding",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["utf8", "hex"]},
+                    },
+                ],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "key": HEX,
+                                "height": U64,
+                                "value": {"type": "string", "nullable": True},
+                                "proof": {"type": "object"},
+                                "state_root": HEX,
+                            }
+                        )
+                    ),
+                    **_problems(400, 404, 410),
+                },
+            }
+        },
+        "/v1/query": {
+            "post": {
+                "summary": "Run a read-only app method",
+                "operationId": "query",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "target": {"type": "string"},
+                                    "method": {"type": "string"},
+                                    "args": {"oneOf": [HEX, {"type": "object"}]},
+                                },
+                                ["target", "method"],
+                            )
+                        }
+                    },
+                },
+                "responses": {**_ok(_obj({"result": {}})), **_problems(400, 415)},
+            }
+        },
+        "/v1/accounts/{address}": {
+            "get": {
+                "summary": "An account and its next nonce",
+                "operationId": "getAccount",
+                "parameters": [
+                    {
+                        "name": "address",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "address": HEX,
+                                "nonce": U64,
+                                "account": {"type": "object", "nullable": True},
+                            }
+                        )
+                    ),
+                    **_problems(400),
+                },
+            }
+        },
+        "/v1/events": {
+            "get": {
+                "summary": "Events by type",
+                "operationId": "getEvents",
+                "parameters": [
+                    {"name": "type", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "from_height",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                ],
+                "responses": {**_ok(_obj({"events": {"type": "array"}})), **_problems(400)},
+            }
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Xinlian node API",
+            "version": __version__,
+            "description": "REST API of a Xinlian node. Bytes are lowercase hex. Errors "
+            "are application/problem+json. A WebSocket at /v1/ws pushes "
+            "every committed block with its events.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": SCHEMAS},
+    }

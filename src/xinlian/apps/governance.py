@@ -1,0 +1,298 @@
+"""The ``governance`` app: proposals decided by more than two thirds of member organisations.
+
+Any organisation admin may propose; each active organisation has one vote, cast by one of
+its admins. A proposal passes, and its action is applied in the same transaction, as soon
+as the yes votes are more than two thirds of the active organisations. It expires unvoted
+after ``VOTING_PERIOD`` blocks.
+
+Actions (``action`` and its ``params``)::
+
+    add_org       {"id", "name", "admin_public_key" (bytes), "admin_name"}
+    remove_org    {"id"}
+    grant_role    {"address", "role"}      roles that reach across organisations
+    revoke_role   {"address", "role"}
+
+State layout (under ``governance/``)::
+
+    next_id           -> int
+    prop/<id, 8 bytes> -> Proposal
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from msgspec import Struct
+
+from xinlian.apps import identity
+from xinlian.apps.base import CallContext, Method, Role, StateView, require
+from xinlian.codec import CodecError, decode, encode
+from xinlian.crypto import address_of
+from xinlian.types import Event, TxStatus
+from xinlian.types.genesis import Genesis
+
+NAME = "governance"
+VOTING_PERIOD = 100_000
+
+
+class AddOrgParams(Struct, frozen=True, forbid_unknown_fields=True):
+    """Parameters of ``add_org``."""
+
+    id: str
+    name: str
+    admin_public_key: bytes
+    admin_name: str
+
+
+class OrgIdParams(Struct, frozen=True, forbid_unknown_fields=True):
+    """Parameters of ``remove_org``."""
+
+    id: str
+
+
+class RoleParams(Struct, frozen=True, forbid_unknown_fields=True):
+    """Parameters of ``grant_role`` / ``revoke_role``."""
+
+    address: str
+    role: str
+
+
+ACTIONS: dict[str, type] = {
+    "add_org": AddOrgParams,
+    "remove_org": OrgIdParams,
+    "grant_role": RoleParams,
+    "revoke_role": RoleParams,
+}
+
+
+class Proposal(Struct, array_like=True, frozen=True):
+    """A governance proposal and the organisations that voted for it."""
+
+    id: int
+    proposer: str
+    org: str
+    action: str
+    params: bytes
+    yes: list[str]
+    status: str  # "open" | "passed" | "expired"
+    created: int
+
+
+class ProposeArgs(Struct, frozen=True, forbid_unknown_fields=True):
+    """Arguments of ``governance.propose``: an action name and its parameters (bytes)."""
+
+    action: str
+    params: bytes
+
+
+class VoteArgs(Struct, frozen=True, forbid_unknown_fields=True):
+    """Arguments of ``governance.vote``."""
+
+    id: int
+
+
+class ProposalArgs(Struct, frozen=True, forbid_unknown_fields=True):
+    """Arguments of ``governance.get_proposal``."""
+
+    id: int
+
+
+def _prop_key(pid: int) -> bytes:
+    return b"prop/" + pid.to_bytes(8, "big")
+
+
+def _admin(ctx: CallContext) -> identity.Account:
+    account = identity.load_account(
+        ctx.state.app_state(identity.NAME).get(identity.account_key(ctx.sender_address))
+    )
+    require(account is not None, "unknown sender", TxStatus.PERMISSION_DENIED)
+    assert account is not None
+    return account
+
+
+def _active_orgs(ctx: CallContext, candidates: list[str]) -> set[str]:
+    ids = ctx.state.get(b"orgs")
+    orgs = set(decode(ids, list[str])) if ids else set()
+    return orgs if not candidates else orgs & set(candidates)
+
+
+def propose(ctx: CallContext, args: ProposeArgs) -> int:
+    """Open a proposal (the proposer's organisation votes yes); returns its id."""
+    admin = _admin(ctx)
+    params_type = ACTIONS.get(args.action)
+    require(
+        params_type is not None,
+        f"unknown action {args.action!r}; actions are {sorted(ACTIONS)}",
+        TxStatus.INVALID_ARGS,
+    )
+    assert params_type is not None
+    try:
+        params = decode(args.params, params_type)
+    except CodecError as exc:
+        require(False, f"bad params for {args.action}: {exc}", TxStatus.INVALID_ARGS)
+        raise  # unreachable
+    _validate(ctx, args.action, params)
+    raw_next = ctx.state.get(b"next_id")
+    pid = decode(raw_next, int) if raw_next else 1
+    ctx.state.put(b"next_id", encode(pid + 1))
+    proposal = Proposal(
+        pid, ctx.sender_address, admin.org, args.action, args.params, [], "open", ctx.height
+    )
+    ctx.emit(
+        Event("governance.proposed", {"id": str(pid), "action": args.action, "org": admin.org})
+    )
+    _record_vote(ctx, proposal, admin.org, params)
+    return pid
+
+
+def vote(ctx: CallContext, args: VoteArgs) -> str:
+    """Vote yes on an open proposal for the caller's organisation; returns its status."""
+    admin = _admin(ctx)
+    raw = ctx.state.get(_prop_key(args.id))
+    require(raw is not None, f"no proposal {args.id}", TxStatus.INVALID_ARGS)
+    assert raw is not None
+    proposal = decode(raw, Proposal)
+    if proposal.status == "open" and ctx.height > proposal.created + VOTING_PERIOD:
+        proposal = _replace(proposal, status="expired")
+        ctx.state.put(_prop_key(proposal.id), encode(proposal))
+        return proposal.status
+    require(
+        proposal.status == "open", f"proposal {args.id} is {proposal.status}", TxStatus.INVALID_ARGS
+    )
+    require(
+        admin.org not in proposal.yes,
+        f"organisation {admin.org!r} already voted",
+        TxStatus.INVALID_ARGS,
+    )
+    params = decode(proposal.params, ACTIONS[proposal.action])
+    return _record_vote(ctx, proposal, admin.org, params)
+
+
+def get_proposal(ctx: CallContext, args: ProposalArgs) -> Proposal | None:
+    """Read a proposal."""
+    raw = ctx.state.get(_prop_key(args.id))
+    return None if raw is None else decode(raw, Proposal)
+
+
+def _record_vote(ctx: CallContext, proposal: Proposal, org: str, params: object) -> str:
+    yes = sorted({*proposal.yes, org})
+    members = _active_orgs(ctx, [])
+    votes = len(set(yes) & members)
+    status = "passed" if votes * 3 > len(members) * 2 else "open"
+    proposal = _replace(proposal, yes=yes, status=status)
+    ctx.state.put(_prop_key(proposal.id), encode(proposal))
+    ctx.emit(Event("governance.voted", {"id": str(proposal.id), "org": org, "status": status}))
+    if status == "passed":
+        _apply(ctx, proposal.action, params)
+        ctx.emit(Event("governance.passed", {"id": str(proposal.id), "action": proposal.action}))
+    return status
+
+
+def _replace(p: Proposal, *, yes: list[str] | None = None, status: str | None = None) -> Proposal:
+    return Proposal(
+        p.id,
+        p.proposer,
+        p.org,
+        p.action,
+        p.params,
+        p.yes if yes is None else yes,
+        p.status if status is None else status,
+        p.created,
+    )
+
+
+def _validate(ctx: CallContext, action: str, params: object) -> None:
+    ident = ctx.state.app_state(identity.NAME)
+    if isinstance(params, AddOrgParams):
+        require(
+            0 < len(params.id) <= 64 and params.id.isidentifier(),
+            "organisation id must be 1-64 letters, digits or _",
+            TxStatus.INVALID_ARGS,
+        )
+        require(
+            ident.get(identity.org_key(params.id)) is None,
+            f"organisation {params.id!r} exists",
+            TxStatus.INVALID_ARGS,
+        )
+        require(
+            len(params.admin_public_key) == ctx.suite.public_key_size,
+            f"admin key must be a {ctx.suite.name} public key",
+            TxStatus.INVALID_ARGS,
+        )
+    elif isinstance(params, OrgIdParams):
+        org = identity.load_org(ident.get(identity.org_key(params.id)))
+        require(
+            org is not None and org.active,
+            f"no active organisation {params.id!r}",
+            TxStatus.INVALID_ARGS,
+        )
+    elif isinstance(params, RoleParams):
+        require(
+            params.role in identity.ROLE_NAMES,
+            f"unknown role {params.role!r}",
+            TxStatus.INVALID_ARGS,
+        )
+        require(
+            ident.get(identity.account_key(params.address)) is not None,
+            f"no account {params.address}",
+            TxStatus.INVALID_ARGS,
+        )
+
+
+def _apply(ctx: CallContext, action: str, params: object) -> None:
+    ident = ctx.state.app_state(identity.NAME)
+    members = sorted(_active_orgs(ctx, []))
+    if isinstance(params, AddOrgParams):
+        ident.put(identity.org_key(params.id), encode(identity.Org(params.id, params.name, True)))
+        address = address_of(ctx.suite, params.admin_public_key)
+        ident.put(
+            identity.account_key(address),
+            encode(
+                identity.Account(
+                    address, params.admin_public_key, params.admin_name, params.id, ["admin"], True
+                )
+            ),
+        )
+        ctx.state.put(b"orgs", encode(sorted({*members, params.id})))
+    elif isinstance(params, OrgIdParams):
+        org = identity.load_org(ident.get(identity.org_key(params.id)))
+        assert org is not None
+        ident.put(identity.org_key(org.id), encode(identity.Org(org.id, org.name, False)))
+        ctx.state.put(b"orgs", encode([m for m in members if m != params.id]))
+    elif isinstance(params, RoleParams):
+        account = identity.load_account(ident.get(identity.account_key(params.address)))
+        assert account is not None
+        roles = set(account.roles)
+        if action == "grant_role":
+            roles.add(params.role)
+        else:
+            roles.discard(params.role)
+        ident.put(
+            identity.account_key(account.address),
+            encode(
+                identity.Account(
+                    account.address,
+                    account.public_key,
+                    account.name,
+                    account.org,
+                    sorted(roles),
+                    account.active,
+                )
+            ),
+        )
+
+
+class GovernanceApp:
+    """Consortium decisions by vote of member organisations."""
+
+    name = NAME
+    methods: ClassVar[Mapping[str, Method]] = {
+        "propose": Method(propose, ProposeArgs, Role.ADMIN),
+        "vote": Method(vote, VoteArgs, Role.ADMIN),
+        "get_proposal": Method(get_proposal, ProposalArgs, None, readonly=True),
+    }
+
+    def init_genesis(self, state: StateView, genesis: Genesis) -> None:
+        """Record the founding member organisations."""
+        state.put(b"orgs", encode(sorted(org.id for org in genesis.orgs)))

@@ -1,0 +1,286 @@
+"""Applying transactions: checks, dispatch to apps, metering, receipts, rollback.
+
+For each transaction, in order:
+
+1. *Admission checks* (``InvalidTransaction`` if any fails; the transaction cannot be in a
+   block): chain id, expiry, gas limit bounds, known and active sender, nonce.
+2. *Nonce*: consumed from here on, whatever the call's outcome.
+3. *Permission*: the target app and method exist and the sender holds the method's role.
+4. *Call*: arguments decoded strictly, the method runs with metered state access.
+5. *Receipt*: on success the writes join the block; on failure they are dropped and the
+   receipt says why. Gas used is recorded either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from xinlian.apps import identity
+from xinlian.apps.base import App, CallError, Role
+from xinlian.codec import CodecError, decode, encode
+from xinlian.crypto import CryptoSuite
+from xinlian.execution.errors import ExecutionError, InvalidBlock, InvalidTransaction
+from xinlian.execution.gas import GasMeter, intrinsic_gas
+from xinlian.execution.overlay import AppState, BlockOverlay, Reader, TxOverlay
+from xinlian.types import Event, Receipt, TxEnvelope, TxStatus
+from xinlian.types.genesis import ChainParams, Genesis
+
+NONCE_PREFIX = b"nonce/"
+
+
+class Mode(Enum):
+    """BUILD drops transactions that fail admission checks; VALIDATE rejects the block."""
+
+    BUILD = "build"
+    VALIDATE = "validate"
+
+
+class QueryError(ExecutionError):
+    """A read-only query that cannot be answered (unknown app/method, bad args, refused)."""
+
+
+@dataclass(slots=True)
+class BlockResult:
+    """What executing a block produced."""
+
+    txs: list[TxEnvelope] = field(default_factory=list)
+    receipts: list[Receipt] = field(default_factory=list)
+    dropped: list[tuple[TxEnvelope, str]] = field(default_factory=list)
+    changes: dict[bytes, bytes | None] = field(default_factory=dict)
+
+
+def nonce_key(address: str) -> bytes:
+    """State key holding the next nonce of ``address``."""
+    return NONCE_PREFIX + address.encode()
+
+
+class _Context:
+    """The ``CallContext`` handed to app methods."""
+
+    __slots__ = (
+        "events",
+        "height",
+        "meter",
+        "sender",
+        "sender_address",
+        "state",
+        "suite",
+        "time_ms",
+        "tx_hash",
+    )
+
+    def __init__(
+        self,
+        *,
+        sender: bytes,
+        sender_address: str,
+        height: int,
+        time_ms: int,
+        tx_hash: bytes,
+        suite: CryptoSuite,
+        state: AppState,
+        meter: GasMeter,
+    ) -> None:
+        self.sender = sender
+        self.sender_address = sender_address
+        self.height = height
+        self.time_ms = time_ms
+        self.tx_hash = tx_hash
+        self.suite = suite
+        self.state = state
+        self.meter = meter
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        from xinlian.execution.gas import GAS
+
+        size = len(event.type) + sum(len(k) + len(v) for k, v in event.attributes.items())
+        self.meter.charge(GAS.event + GAS.event_byte * size)
+        self.events.append(event)
+
+    def charge(self, gas: int) -> None:
+        self.meter.charge(gas)
+
+
+class Executor:
+    """Runs transactions against a state reader with a fixed set of apps."""
+
+    def __init__(
+        self, chain_id: str, suite: CryptoSuite, params: ChainParams, apps: dict[str, App]
+    ) -> None:
+        self.chain_id = chain_id
+        self.suite = suite
+        self.params = params
+        self.apps = apps
+
+    def genesis_changes(self, genesis: Genesis) -> dict[bytes, bytes | None]:
+        """The state writes of the genesis document (no gas limit)."""
+        block = BlockOverlay(lambda _key: None)
+        tx = TxOverlay(block, GasMeter(2**62))
+        for app in self.apps.values():
+            app.init_genesis(AppState(tx, app.name), genesis)
+        tx.commit()
+        return block.changes
+
+    def execute_block(
+        self, read: Reader, height: int, time_ms: int, txs: Sequence[TxEnvelope], mode: Mode
+    ) -> BlockResult:
+        """Execute ``txs`` in order on top of ``read`` (the state after the previous block)."""
+        block = BlockOverlay(read)
+        result = BlockResult(changes=block.changes)
+        for env in txs:
+            try:
+                receipt = self._execute_tx(block, height, time_ms, env)
+            except InvalidTransaction as exc:
+                if mode is Mode.VALIDATE:
+                    raise InvalidBlock(f"transaction {env.hash.hex()}: {exc}") from None
+                result.dropped.append((env, str(exc)))
+                continue
+            result.txs.append(env)
+            result.receipts.append(receipt)
+        return result
+
+    def check_admission(self, read: Reader, env: TxEnvelope, height: int) -> int:
+        """Run the admission checks against committed state; returns the sender's next nonce.
+
+        The mempool calls this on arrival so that doomed transactions are refused early
+        with a clear reason; nonces ahead of the state are allowed there.
+        """
+        block = BlockOverlay(read)
+        account = self._admit(block, env, height)
+        del account
+        return self._nonce(block, env.sender_address)
+
+    def _nonce(self, block: BlockOverlay, address: str) -> int:
+        raw = block.get(nonce_key(address))
+        return 0 if raw is None else decode(raw, int)
+
+    def _admit(self, block: BlockOverlay, env: TxEnvelope, height: int) -> identity.Account:
+        tx = env.stx.tx
+        if tx.chain_id != self.chain_id:
+            raise InvalidTransaction(
+                f"chain id {tx.chain_id!r} is not this chain's ({self.chain_id!r})"
+            )
+        if tx.expiry < height:
+            raise InvalidTransaction(f"expired at height {tx.expiry} (now {height})")
+        if len(env.raw) > self.params.max_tx_bytes:
+            raise InvalidTransaction(
+                f"transaction is {len(env.raw)} bytes, limit {self.params.max_tx_bytes}"
+            )
+        if tx.gas_limit > self.params.max_gas_per_tx:
+            raise InvalidTransaction(
+                f"gas limit {tx.gas_limit} above the chain's maximum {self.params.max_gas_per_tx}"
+            )
+        need = intrinsic_gas(len(env.raw))
+        if tx.gas_limit < need:
+            raise InvalidTransaction(f"gas limit {tx.gas_limit} below the intrinsic gas {need}")
+        raw_account = block.get(b"identity/" + identity.account_key(env.sender_address))
+        account = identity.load_account(raw_account)
+        if account is None:
+            raise InvalidTransaction(
+                f"unknown sender {env.sender_address}: the key is not "
+                "registered to any organisation"
+            )
+        if not account.active:
+            raise InvalidTransaction(f"sender {env.sender_address} is deactivated")
+        return account
+
+    def _execute_tx(
+        self, block: BlockOverlay, height: int, time_ms: int, env: TxEnvelope
+    ) -> Receipt:
+        tx = env.stx.tx
+        account = self._admit(block, env, height)
+        expected = self._nonce(block, env.sender_address)
+        if tx.nonce != expected:
+            raise InvalidTransaction(f"nonce {tx.nonce}, expected {expected}")
+        # NONCE: consumed whatever happens next.
+        block.changes[nonce_key(env.sender_address)] = encode(expected + 1)
+        meter = GasMeter(tx.gas_limit, intrinsic_gas(len(env.raw)))
+        overlay = TxOverlay(block, meter)
+        try:
+            app, method = self._resolve(tx.target, tx.method)
+            if method.role is not None and not _has_role(account, method.role):
+                raise CallError(
+                    f"account {env.sender_address} lacks role "
+                    f"{method.role.value!r} for {tx.target}.{tx.method}",
+                    TxStatus.PERMISSION_DENIED,
+                )
+            try:
+                args = decode(tx.args, method.args_type)
+            except CodecError as exc:
+                raise CallError(
+                    f"bad arguments for {tx.target}.{tx.method}: {exc}", TxStatus.INVALID_ARGS
+                ) from None
+            ctx = _Context(
+                sender=tx.sender,
+                sender_address=env.sender_address,
+                height=height,
+                time_ms=time_ms,
+                tx_hash=env.hash,
+                suite=self.suite,
+                state=AppState(overlay, app.name),
+                meter=meter,
+            )
+            output = method.fn(ctx, args)
+            out_bytes = b"" if output is None else encode(output)
+        except CallError as exc:
+            return Receipt(env.hash, int(exc.status), meter.used, [], str(exc), b"")
+        overlay.commit()
+        return Receipt(env.hash, int(TxStatus.OK), meter.used, ctx.events, "", out_bytes)
+
+    def _resolve(self, target: str, method_name: str) -> tuple[App, Any]:
+        app = self.apps.get(target)
+        if app is None:
+            raise CallError(
+                f"unknown target {target!r}; built-in apps are {sorted(self.apps)}",
+                TxStatus.UNKNOWN_TARGET,
+            )
+        method = app.methods.get(method_name)
+        if method is None or method.readonly:
+            raise CallError(
+                f"{target} has no method {method_name!r}; methods are "
+                f"{sorted(n for n, m in app.methods.items() if not m.readonly)}",
+                TxStatus.UNKNOWN_TARGET,
+            )
+        return app, method
+
+    def query(
+        self, read: Reader, target: str, method_name: str, args: bytes, height: int, time_ms: int
+    ) -> Any:
+        """Run a read-only method without a transaction and return its result."""
+        app = self.apps.get(target)
+        if app is None:
+            raise QueryError(f"unknown target {target!r}")
+        method = app.methods.get(method_name)
+        if method is None or not method.readonly:
+            raise QueryError(
+                f"{target} has no query {method_name!r}; queries are "
+                f"{sorted(n for n, m in app.methods.items() if m.readonly)}"
+            )
+        try:
+            decoded = decode(args, method.args_type)
+        except CodecError as exc:
+            raise QueryError(f"bad arguments: {exc}") from None
+        meter = GasMeter(self.params.max_gas_per_tx)
+        overlay = TxOverlay(BlockOverlay(read), meter)
+        ctx = _Context(
+            sender=b"",
+            sender_address="",
+            height=height,
+            time_ms=time_ms,
+            tx_hash=b"",
+            suite=self.suite,
+            state=AppState(overlay, app.name, writable=False),
+            meter=meter,
+        )
+        try:
+            return method.fn(ctx, decoded)
+        except CallError as exc:
+            raise QueryError(str(exc)) from None
+
+
+def _has_role(account: identity.Account, role: Role) -> bool:
+    return role.value in account.roles or Role.ADMIN.value in account.roles

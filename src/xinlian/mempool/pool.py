@@ -1,0 +1,181 @@
+"""Admission, per-sender nonce ordering, limits, duplicate rejection and re-check.
+
+Admission is two steps so the expensive one can run in worker threads:
+
+* :func:`decode_envelope` is stateless: size limit, strict canonical decoding, chain id and
+  the signature, checked once here and never again on this node.
+* :meth:`Mempool.add` is stateful and fast: duplicates, nonce against the committed
+  state, per-sender and total limits. It holds a lock, so threads may call it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+from xinlian.codec import CodecError, decode, encode
+from xinlian.crypto import CryptoSuite, address_of
+from xinlian.types import SignedTransaction, TxEnvelope
+
+
+class MempoolError(Exception):
+    """A transaction refused on admission; ``reason`` is a short code for clients."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def decode_envelope(suite: CryptoSuite, chain_id: str, raw: bytes, max_bytes: int) -> TxEnvelope:
+    """Decode and authenticate one signed transaction; raises ``MempoolError``."""
+    if len(raw) > max_bytes:
+        raise MempoolError("too_large", f"transaction is {len(raw)} bytes, limit {max_bytes}")
+    try:
+        stx = decode(raw, SignedTransaction)
+    except CodecError as exc:
+        raise MempoolError("malformed", str(exc)) from None
+    tx = stx.tx
+    if tx.chain_id != chain_id:
+        raise MempoolError("wrong_chain", f"chain id {tx.chain_id!r} is not {chain_id!r}")
+    if len(tx.sender) != suite.public_key_size:
+        raise MempoolError(
+            "bad_signature",
+            f"sender is not a {suite.name} public key ({suite.public_key_size} bytes)",
+        )
+    if not suite.verify(tx.sender, encode(tx), stx.signature):
+        raise MempoolError("bad_signature", "signature does not verify for the sender's key")
+    return TxEnvelope(stx, raw, suite.hash(raw), address_of(suite, tx.sender))
+
+
+class _Sender:
+    __slots__ = ("txs",)
+
+    def __init__(self) -> None:
+        self.txs: dict[int, TxEnvelope] = {}
+
+
+class Mempool:
+    """Pending transactions, grouped by sender and ordered by nonce.
+
+    Args:
+        state_nonce: returns the sender's next nonce in committed state.
+        admit: optional extra check against committed state (unknown sender, expiry...);
+            raises ``MempoolError`` to refuse.
+        max_txs: total capacity; further transactions are refused with ``full``.
+        max_per_sender: most pending transactions of one sender.
+        max_nonce_gap: how far ahead of the committed nonce a transaction may be.
+    """
+
+    def __init__(
+        self,
+        state_nonce: Callable[[str], int],
+        *,
+        admit: Callable[[TxEnvelope], None] | None = None,
+        max_txs: int = 200_000,
+        max_per_sender: int = 10_000,
+        max_nonce_gap: int = 10_000,
+    ) -> None:
+        self._state_nonce = state_nonce
+        self._admit = admit
+        self.max_txs = max_txs
+        self.max_per_sender = max_per_sender
+        self.max_nonce_gap = max_nonce_gap
+        self._lock = threading.Lock()
+        self._by_hash: dict[bytes, TxEnvelope] = {}
+        self._senders: OrderedDict[str, _Sender] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._by_hash)
+
+    def __contains__(self, tx_hash: bytes) -> bool:
+        return tx_hash in self._by_hash
+
+    def add(self, env: TxEnvelope) -> None:
+        """Admit an authenticated transaction or raise ``MempoolError``."""
+        tx = env.stx.tx
+        with self._lock:
+            if env.hash in self._by_hash:
+                raise MempoolError("duplicate", "transaction is already pending")
+            next_nonce = self._state_nonce(env.sender_address)
+            if tx.nonce < next_nonce:
+                raise MempoolError(
+                    "nonce_too_low",
+                    f"nonce {tx.nonce} already used; the sender's next nonce is {next_nonce}",
+                )
+            if tx.nonce > next_nonce + self.max_nonce_gap:
+                raise MempoolError(
+                    "nonce_too_high",
+                    f"nonce {tx.nonce} is more than {self.max_nonce_gap} ahead of {next_nonce}",
+                )
+            sender = self._senders.get(env.sender_address)
+            if sender is not None:
+                if tx.nonce in sender.txs:
+                    raise MempoolError(
+                        "nonce_taken",
+                        f"another transaction with nonce {tx.nonce} from this sender is pending",
+                    )
+                if len(sender.txs) >= self.max_per_sender:
+                    raise MempoolError(
+                        "sender_limit",
+                        f"sender already has {self.max_per_sender} pending transactions",
+                    )
+            if len(self._by_hash) >= self.max_txs:
+                raise MempoolError("full", f"mempool is full ({self.max_txs} transactions)")
+            if self._admit is not None:
+                self._admit(env)
+            if sender is None:
+                sender = self._senders[env.sender_address] = _Sender()
+            sender.txs[tx.nonce] = env
+            self._by_hash[env.hash] = env
+
+    def reap(self, limit: int) -> list[TxEnvelope]:
+        """Up to ``limit`` executable transactions: per sender, consecutive nonces from the
+        committed one, senders taken in order of arrival (fair round robin by batch)."""
+        out: list[TxEnvelope] = []
+        with self._lock:
+            for address, sender in self._senders.items():
+                if len(out) >= limit:
+                    break
+                nonce = self._state_nonce(address)
+                while len(out) < limit:
+                    env = sender.txs.get(nonce)
+                    if env is None:
+                        break
+                    out.append(env)
+                    nonce += 1
+        return out
+
+    def update(
+        self, committed: Iterable[TxEnvelope], dropped: Iterable[TxEnvelope] = (), height: int = 0
+    ) -> None:
+        """After a commit: remove committed and dropped transactions, then any whose nonce
+        the state has passed or whose expiry is below ``height`` (re-check)."""
+        with self._lock:
+            touched: set[str] = set()
+            for env in (*committed, *dropped):
+                self._remove(env)
+                touched.add(env.sender_address)
+            for address in touched:
+                sender = self._senders.get(address)
+                if sender is None:
+                    continue
+                nonce = self._state_nonce(address)
+                for stale in [
+                    e for n, e in sender.txs.items() if n < nonce or e.stx.tx.expiry < height
+                ]:
+                    self._remove(stale)
+
+    def _remove(self, env: TxEnvelope) -> None:
+        if self._by_hash.pop(env.hash, None) is None:
+            return
+        sender = self._senders.get(env.sender_address)
+        if sender is not None:
+            sender.txs.pop(env.stx.tx.nonce, None)
+            if not sender.txs:
+                del self._senders[env.sender_address]
+
+    def pending(self, limit: int = 100) -> list[TxEnvelope]:
+        """Some pending transactions (for status pages)."""
+        with self._lock:
+            return list(self._by_hash.values())[:limit]

@@ -1,0 +1,122 @@
+"""Node configuration: ``<home>/config.toml`` beside ``genesis.json`` and the node key.
+
+A node's home directory::
+
+    config.toml        listen addresses, block interval, limits (this file)
+    genesis.json       the chain's genesis document (identical on every node)
+    node.key           the validator's key file
+    data/              the embedded database
+
+``config.toml``::
+
+    [node]
+    name = "node0"
+    block_interval_ms = 200
+
+    [api]
+    host = "127.0.0.1"
+    port = 8545
+    max_body_bytes = 8388608
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A configuration file that is missing or invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    """Where and how the REST API listens."""
+
+    host: str = "127.0.0.1"
+    port: int = 8545
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_batch: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    """Everything a node needs to start."""
+
+    home: Path
+    name: str = "node0"
+    block_interval_ms: int = 200
+    empty_block_interval_ms: int = 1000
+    state_retain: int = 1000
+    mempool_size: int = 200_000
+    api: ApiConfig = field(default_factory=ApiConfig)
+
+    @property
+    def genesis_path(self) -> Path:
+        """The genesis document."""
+        return self.home / "genesis.json"
+
+    @property
+    def key_path(self) -> Path:
+        """The validator key file."""
+        return self.home / "node.key"
+
+    @property
+    def data_dir(self) -> Path:
+        """The embedded database directory."""
+        return self.home / "data"
+
+
+def _int(section: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+    value = section.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ConfigError(f"{key} must be an integer between {lo} and {hi}, got {value!r}")
+    return value
+
+
+def load_config(home: Path) -> NodeConfig:
+    """Read ``<home>/config.toml`` (defaults for anything missing)."""
+    path = home / "config.toml"
+    try:
+        doc = tomllib.loads(path.read_text()) if path.exists() else {}
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    node = doc.get("node", {})
+    api = doc.get("api", {})
+    if not isinstance(node, dict) or not isinstance(api, dict):
+        raise ConfigError(f"{path}: [node] and [api] must be tables")
+    host = api.get("host", "127.0.0.1")
+    if not isinstance(host, str):
+        raise ConfigError("api.host must be a string")
+    return NodeConfig(
+        home=home,
+        name=str(node.get("name", home.name)),
+        block_interval_ms=_int(node, "block_interval_ms", 200, 10, 60_000),
+        empty_block_interval_ms=_int(node, "empty_block_interval_ms", 1000, 10, 600_000),
+        state_retain=_int(node, "state_retain", 1000, 1, 10**9),
+        mempool_size=_int(node, "mempool_size", 200_000, 1, 10**7),
+        api=ApiConfig(
+            host=host,
+            port=_int(api, "port", 8545, 0, 65535),
+            max_body_bytes=_int(api, "max_body_bytes", 8 * 1024 * 1024, 1024, 1 << 30),
+            max_batch=_int(api, "max_batch", 10_000, 1, 1_000_000),
+        ),
+    )
+
+
+def render_config(name: str, port: int, block_interval_ms: int = 200) -> str:
+    """Text of a ``config.toml`` for a new node."""
+    return (
+        "[node]\n"
+        f'name = "{name}"\n'
+        f"block_interval_ms = {block_interval_ms}\n"
+        "empty_block_interval_ms = 1000\n"
+        "state_retain = 1000\n\n"
+        "[api]\n"
+        'host = "127.0.0.1"\n'
+        f"port = {port}\n"
+        "max_body_bytes = 8388608\n"
+        "max_batch = 10000\n"
+    )

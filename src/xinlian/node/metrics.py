@@ -1,0 +1,42 @@
+"""Prometheus metrics of one node (a registry per node, so tests can run several)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class NodeMetrics:
+    """Counters, gauges and histograms exposed at ``/metrics``."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.height = Gauge("xinlian_height", "Latest committed block height", registry=r)
+        self.blocks = Counter("xinlian_blocks_committed", "Blocks committed", registry=r)
+        self.txs_committed = Counter("xinlian_txs_committed", "Transactions committed", registry=r)
+        self.txs_failed = Counter(
+            "xinlian_txs_failed", "Committed transactions whose call failed", registry=r
+        )
+        self.txs_admitted = Counter(
+            "xinlian_txs_admitted", "Transactions admitted to the mempool", registry=r
+        )
+        self.txs_rejected = Counter(
+            "xinlian_txs_rejected", "Transactions refused on admission", ["reason"], registry=r
+        )
+        self.mempool_size = Gauge("xinlian_mempool_size", "Pending transactions", registry=r)
+        self.block_seconds = Histogram(
+            "xinlian_block_commit_seconds",
+            "Time to build, execute and commit a block",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
+        self.block_txs = Histogram(
+            "xinlian_block_txs",
+            "Transactions per block",
+            buckets=(0, 1, 10, 100, 1000, 5000, 10000, 20000),
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)
