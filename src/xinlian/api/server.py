@@ -22,6 +22,7 @@ from xinlian.execution import QueryError
 from xinlian.ledger import LedgerError, NotFound
 from xinlian.mempool import MempoolError
 from xinlian.node.runtime import Node
+from xinlian.state import PrunedVersionError, VersionError
 
 log = logging.getLogger("xinlian.api")
 
@@ -261,7 +262,12 @@ async def get_state(request: web.Request) -> web.Response:
     if not key or len(key) > 1024:
         raise bad_request("key must be 1-1024 bytes", "bad_param")
     height = _int_param(request, "height", chain.height, 0, 2**63 - 1)
-    at, value, proof = chain.prove_state(key, height)
+    try:
+        at, value, proof = chain.prove_state(key, height)
+    except PrunedVersionError as exc:
+        raise Problem(410, "Gone", str(exc), "pruned") from None
+    except VersionError as exc:
+        raise not_found(str(exc)) from None
     header = chain.ledger.header(at) if at > 0 else None
     return _json(
         {
@@ -387,9 +393,13 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return Problem(
+        response = Problem(
             exc.status, exc.reason, exc.text or exc.reason, exc.reason.lower().replace(" ", "_")
         ).response(request.path)
+        for name in ("Allow", "Retry-After"):
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
     except (LedgerError, CodecError) as exc:
         log.exception("data error serving %s", request.path)
         return Problem(
@@ -412,10 +422,10 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/validators", validators)
     r.add_post("/v1/transactions", submit_tx)
     r.add_post("/v1/transactions/batch", submit_batch)
-    r.add_get("/v1/transactions/{hash}", get_tx)
+    r.add_get("/v1/transactions/{hash:[0-9a-fA-F]*}", get_tx)
     r.add_get("/v1/blocks/by-hash/{hash}", get_block_by_hash)
     r.add_get("/v1/blocks/{height}", get_block)
-    r.add_get("/v1/state/{key}", get_state)
+    r.add_get("/v1/state/{key:.+}", get_state)
     r.add_post("/v1/query", query)
     r.add_get("/v1/accounts/{address}", account)
     r.add_get("/v1/events", events)

@@ -1,0 +1,69 @@
+"""Fixtures shared by every test directory: a live single-validator node on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from xinlian.api import serve
+from xinlian.node.config import load_config
+from xinlian.node.network import NetworkLayout, create_network
+from xinlian.node.runtime import Node
+
+START_TIMEOUT_S = 30
+
+
+@dataclass
+class LiveNode:
+    """A node and its API running in a background thread with its own event loop."""
+
+    url: str
+    layout: NetworkLayout
+    node: Node
+
+
+def _start(
+    home: Path,
+) -> tuple[LiveNode, threading.Thread, asyncio.AbstractEventLoop, asyncio.Future[None]]:
+    node = Node(load_config(home))
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    port: list[int] = []
+    holder: list[asyncio.Future[None]] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        task = loop.create_task(
+            serve(node, host="127.0.0.1", port=0, ready=lambda p: (port.append(p), ready.set()))
+        )
+        holder.append(task)
+        try:
+            loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name="live-node", daemon=True)
+    thread.start()
+    if not ready.wait(START_TIMEOUT_S):
+        raise RuntimeError("node did not start listening in time")
+    live = LiveNode(f"http://127.0.0.1:{port[0]}", None, node)  # type: ignore[arg-type]
+    return live, thread, loop, holder[0]
+
+
+@pytest.fixture(scope="session")
+def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
+    """A development network (3 orgs, 1 validator, 50 ms blocks) served on a free port."""
+    root = tmp_path_factory.mktemp("net")
+    layout = create_network(root / "net", nodes=1, block_interval_ms=50)
+    live, thread, loop, task = _start(layout.node_homes[0])
+    live.layout = layout
+    yield live
+    loop.call_soon_threadsafe(task.cancel)
+    thread.join(timeout=START_TIMEOUT_S)
