@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 
 import nacl.bindings
 import nacl.exceptions
@@ -17,6 +18,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from xinlian.crypto.suite import CryptoError, KeyPair
 
 _NONCE = 12
+
+
+@lru_cache(maxsize=64)
+def _expanded(seed: bytes) -> bytes:
+    """libsodium's 64-byte signing key for a seed (cached: expanding costs a scalar mult)."""
+    _, secret = nacl.bindings.crypto_sign_seed_keypair(seed)
+    return bytes(secret)
 
 
 class Ed25519Suite:
@@ -46,8 +54,7 @@ class Ed25519Suite:
         """Deterministic Ed25519 signature (64 bytes)."""
         if len(private_key) != 32:
             raise CryptoError("an ed25519 private key is a 32-byte seed")
-        _, secret = nacl.bindings.crypto_sign_seed_keypair(private_key)
-        signed: bytes = nacl.bindings.crypto_sign(message, secret)
+        signed: bytes = nacl.bindings.crypto_sign(message, _expanded(bytes(private_key)))
         return signed[:64]
 
     def verify(self, public_key: bytes, message: bytes, signature: bytes) -> bool:
