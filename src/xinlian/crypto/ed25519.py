@@ -59,6 +59,12 @@ class Ed25519Suite:
 
     def verify(self, public_key: bytes, message: bytes, signature: bytes) -> bool:
         """Strict libsodium verification; False for any malformed key or signature."""
+        if not (
+            isinstance(public_key, bytes)
+            and isinstance(message, bytes)
+            and isinstance(signature, bytes)
+        ):
+            return False
         if len(public_key) != 32 or len(signature) != 64:
             return False
         try:
