@@ -220,6 +220,12 @@ def _validate(ctx: CallContext, action: str, params: object) -> None:
             f"admin key must be a {ctx.suite.name} public key",
             TxStatus.INVALID_ARGS,
         )
+        admin_address = address_of(ctx.suite, params.admin_public_key)
+        require(
+            ident.get(identity.account_key(admin_address)) is None,
+            f"admin key is already account {admin_address}",
+            TxStatus.INVALID_ARGS,
+        )
     elif isinstance(params, OrgIdParams):
         org = identity.load_org(ident.get(identity.org_key(params.id)))
         require(

@@ -16,7 +16,10 @@ MAX_INT = 2**64 - 1
 MIN_INT = -(2**63)
 MAX_DEPTH = 32
 
-_encoder = msgspec.msgpack.Encoder(order="deterministic")
+# "sorted", not "deterministic": map-shaped records (app arguments) must encode with their
+# field names sorted, exactly like a dict built by ``encode_args``; array-like records are
+# unaffected.
+_encoder = msgspec.msgpack.Encoder(order="sorted")
 
 
 class CodecError(ValueError):
@@ -41,13 +44,20 @@ def decode(data: bytes, tp: type[T]) -> T:
             non-canonical encoding (for example an integer in a longer form than needed,
             map keys out of order, or trailing data).
     """
+    name = getattr(tp, "__name__", tp)
     try:
         value: T = _decoder(tp).decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise CodecError(f"cannot decode {getattr(tp, '__name__', tp)}: {exc}") from None
+        raise CodecError(f"cannot decode {name}: {exc}") from None
+    except UnicodeDecodeError as exc:  # a msgpack str whose bytes are not UTF-8
+        raise CodecError(
+            f"cannot decode {name}: a string is not valid UTF-8 ({exc.reason})"
+        ) from None
+    except RecursionError:  # msgspec's nesting limit, reachable through Any-typed values
+        raise CodecError(f"cannot decode {name}: nested too deeply") from None
     if _encoder.encode(value) != data:
         raise CodecError(
-            f"not the canonical encoding of {getattr(tp, '__name__', tp)} "
+            f"not the canonical encoding of {name} "
             "(re-encoding differs: non-minimal integer, unsorted map, extra fields "
             "or trailing bytes)"
         )

@@ -3,7 +3,8 @@
 For each transaction, in order:
 
 1. *Admission checks* (``InvalidTransaction`` if any fails; the transaction cannot be in a
-   block): chain id, expiry, gas limit bounds, known and active sender, nonce.
+   block): chain id, expiry, gas limit bounds, known and active sender of an active
+   member organisation, nonce.
 2. *Nonce*: consumed from here on, whatever the call's outcome.
 3. *Permission*: the target app and method exist and the sender holds the method's role.
 4. *Call*: arguments decoded strictly, the method runs with metered state access.
@@ -186,6 +187,12 @@ class Executor:
             )
         if not account.active:
             raise InvalidTransaction(f"sender {env.sender_address} is deactivated")
+        org = identity.load_org(block.get(b"identity/" + identity.org_key(account.org)))
+        if org is None or not org.active:
+            raise InvalidTransaction(
+                f"sender {env.sender_address} belongs to organisation {account.org!r}, "
+                "which is not an active member"
+            )
         return account
 
     def _execute_tx(

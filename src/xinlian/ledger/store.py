@@ -205,6 +205,8 @@ class Ledger:
         prefix = b"L/e/" + event_type.encode() + b"\x00"
         count = 0
         for key, _ in self._store.iterate(prefix + _h(from_height), prefix + b"\xff" * 9):
+            if count >= limit:
+                return
             pos = key[len(prefix) :]
             height = int.from_bytes(pos[:8], "big")
             index = int.from_bytes(pos[8:12], "big")
@@ -216,5 +218,3 @@ class Ledger:
             del index
             yield height, receipt.tx_hash, receipt.events[n]
             count += 1
-            if count >= limit:
-                return
