@@ -1,0 +1,188 @@
+"""What every command shares: options, argument parsing, output and friendly errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from xinlian.codec import CodecError, encode_args, to_builtins
+from xinlian.crypto import CryptoError
+from xinlian.node.chain import ChainError
+from xinlian.node.config import ConfigError
+from xinlian.node.keys import KeyFileError
+from xinlian.node.network import NetworkExistsError
+from xinlian.sdk import DEFAULT_URL, Client, Signer, XinlianError, read_key_file
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Errors that are the user's or the environment's, reported as ``error: ...`` (no traceback).
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    XinlianError,
+    KeyFileError,
+    ConfigError,
+    ChainError,
+    NetworkExistsError,
+    CryptoError,
+    CodecError,
+)
+
+#: Prefixes of strings in ``--args`` JSON: ``"hex:..."`` is bytes, ``"str:..."`` a literal.
+HEX_PREFIX = "hex:"
+STR_PREFIX = "str:"
+
+
+class CliError(click.ClickException):
+    """An expected failure with a message for the user (printed as ``error: ...``)."""
+
+    def show(self, file: Any = None) -> None:
+        """Print ``error: <message>`` to stderr."""
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the command with ``error: message`` and exit status 1."""
+    raise CliError(message)
+
+
+def url_option(fn: F) -> F:
+    """``--url`` (default ``$XINLIAN_URL`` or ``http://127.0.0.1:8545``)."""
+    return click.option(
+        "--url",
+        envvar="XINLIAN_URL",
+        default=DEFAULT_URL,
+        show_default=True,
+        help="Node REST API address (env XINLIAN_URL).",
+    )(fn)
+
+
+def genesis_option(fn: F) -> F:
+    """``--genesis FILE``: verify against this genesis instead of trusting the node."""
+    return click.option(
+        "--genesis",
+        "genesis",
+        envvar="XINLIAN_GENESIS",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Trusted genesis.json: pin the chain and verify commits against its "
+        "validators (env XINLIAN_GENESIS). Without it the node's validator set is trusted.",
+    )(fn)
+
+
+def json_option(fn: F) -> F:
+    """``--json``: machine-readable output."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(fn)
+
+
+def make_client(url: str, genesis: Path | None = None, key: Path | None = None) -> Client:
+    """An SDK client for a command."""
+    signer = Signer(read_key_file(key)[0]) if key is not None else None
+    return Client(url, key=signer, genesis=genesis)
+
+
+def _convert_arg(value: Any, path: str) -> Any:
+    if isinstance(value, str):
+        if value.startswith(HEX_PREFIX):
+            text = value[len(HEX_PREFIX) :].removeprefix("0x")
+            try:
+                return bytes.fromhex(text)
+            except ValueError:
+                fail(f"{path}: {value[:40]!r} is not valid hex after 'hex:'")
+        if value.startswith(STR_PREFIX):
+            return value[len(STR_PREFIX) :]
+        return value
+    if isinstance(value, float):
+        fail(f"{path}: floats are not allowed in arguments; use integers")
+    if isinstance(value, list):
+        return [_convert_arg(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _convert_arg(v, f"{path}.{k}") for k, v in value.items()}
+    return value
+
+
+def parse_args_json(text: str | None) -> dict[str, Any]:
+    """Parse ``--args``: a JSON object, ``@file.json``, or ``-`` for stdin.
+
+    Strings ``"hex:<hex>"`` become bytes and ``"str:<text>"`` stay text without the prefix
+    (to pass a string that starts with ``hex:``).
+    """
+    if text is None or text == "":
+        return {}
+    source = "--args"
+    if text == "-":
+        text = sys.stdin.read()
+        source = "stdin"
+    elif text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            fail(f"cannot read arguments from {path}: {exc.strerror or exc}")
+        source = str(path)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(
+            f"{source} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+            'example: --args \'{"key": "a", "value": "b"}\''
+        )
+    return convert_args(doc, source)
+
+
+def convert_args(doc: Any, source: str = "args") -> dict[str, Any]:
+    """Turn a parsed JSON object into call arguments (``hex:``/``str:`` strings resolved),
+    checking that they encode canonically."""
+    if not isinstance(doc, dict):
+        fail(f"{source} must be a JSON object of argument names to values")
+    args = _convert_arg(doc, "args")
+    try:
+        encode_args(args)
+    except CodecError as exc:
+        fail(f"{source}: cannot encode arguments: {exc}")
+    result: dict[str, Any] = args
+    return result
+
+
+def echo_json(value: Any) -> None:
+    """Print a value as indented JSON (records and bytes made JSON-friendly)."""
+    click.echo(json.dumps(to_builtins(value), indent=2, ensure_ascii=False))
+
+
+def short(data: bytes, n: int = 8) -> str:
+    """The first ``n`` bytes of a hash in hex, with an ellipsis."""
+    return data[:n].hex() + "…"
+
+
+def show_value(value: bytes | None) -> str:
+    """A state value for people: text if it is printable UTF-8, else ``hex:...``."""
+    if value is None:
+        return "(absent)"
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return HEX_PREFIX + value.hex()
+    if text.isprintable():
+        return text
+    return HEX_PREFIX + value.hex()
+
+
+def is_tty() -> bool:
+    """True when stderr is a terminal (progress may redraw lines)."""
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+@contextmanager
+def status_line(message: str) -> Iterator[None]:
+    """Show ``message`` on stderr while the block runs (a progress note for waits)."""
+    click.echo(message, err=True, nl=not is_tty())
+    try:
+        yield
+    finally:
+        if is_tty():
+            click.echo("\r\033[K", err=True, nl=False)

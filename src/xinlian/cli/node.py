@@ -1,0 +1,93 @@
+"""``xinlian node``: run a node."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import click
+
+from xinlian.cli.common import fail
+from xinlian.cli.service import install_stop_signals, run_async, running_node
+from xinlian.node.chain import CommittedBlock
+
+
+@click.group("node")
+def node_group() -> None:
+    """Run a node."""
+
+
+@node_group.command("start")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The node's home (config.toml, genesis.json, node.key, data/).",
+)
+@click.option("--host", default=None, help="Listen address of the REST API [default: config].")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="REST API port [default: config]; 0 picks a free port.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="Logging verbosity.",
+)
+@click.option("--quiet", is_flag=True, help="Do not print a line per committed block.")
+def start_cmd(home: Path, host: str | None, port: int | None, log_level: str, quiet: bool) -> None:
+    """Run the node of HOME with its REST API until Ctrl-C or SIGTERM."""
+    if not (home / "config.toml").exists() and not (home / "genesis.json").exists():
+        fail(
+            f"{home} is not a node home (no config.toml or genesis.json); create one with "
+            "`xinlian init`"
+        )
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    run_async(_start(home, host, port, quiet))
+
+
+async def _start(home: Path, host: str | None, port: int | None, quiet: bool) -> int:
+    stop = asyncio.Event()
+    remove_signals = install_stop_signals(stop)
+    try:
+        async with running_node(home, host=host, port=port) as running:
+            node = running.node
+            click.echo(
+                f"{node.config.name}: chain {node.chain.chain_id!r} "
+                f"({node.chain.suite.name}) at height {node.chain.height}"
+            )
+            click.echo(f"REST API on {running.url}; Ctrl-C to stop")
+            queue = node.subscribe()
+            waiter = asyncio.create_task(stop.wait())
+            try:
+                while not stop.is_set():
+                    getter = asyncio.create_task(queue.get())
+                    done, _ = await asyncio.wait(
+                        {getter, waiter}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    if getter not in done:
+                        getter.cancel()
+                        break
+                    if not quiet:
+                        click.echo(_block_line(getter.result()))
+            finally:
+                waiter.cancel()
+                node.unsubscribe(queue)
+            click.echo("stopping…", err=True)
+    finally:
+        remove_signals()
+    click.echo("stopped", err=True)
+    return 0
+
+
+def _block_line(block: CommittedBlock) -> str:
+    failed = sum(1 for r in block.result.receipts if r.status != 0)
+    extra = f" ({failed} failed)" if failed else ""
+    return f"block {block.header.height}  {len(block.txs)} txs{extra}  {block.hash.hex()[:16]}…"

@@ -1,0 +1,237 @@
+"""Offline verification: commit certificates, Merkle proofs and state proofs.
+
+Nothing here talks to a node. Given a validator set you trust (from the genesis document,
+see :func:`validator_set_from_genesis`), a header and its commit certificate prove a block
+final; Merkle paths then prove a transaction, a receipt or a state value against that
+header. Every ``verify_*`` function returns normally when the claim holds and raises
+:class:`~xinlian.sdk.errors.VerificationError` saying what is wrong otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from xinlian.codec import encode
+from xinlian.crypto import CryptoError, CryptoSuite, get_suite
+from xinlian.crypto.merkle import verify_merkle_proof
+from xinlian.crypto.proofs import verify_state_proof as _verify_state_proof
+from xinlian.sdk.errors import VerificationError, XinlianError
+from xinlian.sdk.models import TxProof
+from xinlian.types import (
+    BlockHeader,
+    Commit,
+    MerkleProof,
+    Receipt,
+    StateProof,
+    Validator,
+    ValidatorSet,
+    Vote,
+    VoteType,
+)
+from xinlian.types.genesis import Genesis
+
+__all__ = [
+    "block_hash",
+    "genesis_hash",
+    "load_genesis",
+    "suite_of",
+    "validator_set_from_genesis",
+    "validator_set_hash",
+    "verify_commit",
+    "verify_receipt_proof",
+    "verify_state_proof",
+    "verify_tx_inclusion",
+    "verify_tx_proof",
+]
+
+
+def suite_of(genesis: Genesis) -> CryptoSuite:
+    """The crypto suite a genesis document fixes."""
+    try:
+        return get_suite(genesis.suite)
+    except CryptoError as exc:
+        raise VerificationError(str(exc)) from None
+
+
+def load_genesis(source: str | Path | bytes) -> Genesis:
+    """Read a genesis document from a path or from its JSON bytes.
+
+    Raises:
+        XinlianError: the file is missing or is not a genesis document.
+    """
+    try:
+        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+        return msgspec.json.decode(raw, type=Genesis)
+    except OSError as exc:
+        raise XinlianError(f"cannot read genesis {source!s}: {exc}") from None
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise XinlianError(f"invalid genesis document: {exc}") from None
+
+
+def genesis_hash(genesis: Genesis) -> bytes:
+    """The chain's identity: the suite hash of the genesis document's canonical bytes
+    (the ``prev_hash`` of block 1 and ``genesis_hash`` in ``/v1/status``)."""
+    return suite_of(genesis).hash(encode(genesis))
+
+
+def validator_set_from_genesis(genesis: Genesis) -> ValidatorSet:
+    """The validator set of the first block, as named by the genesis document."""
+    try:
+        return ValidatorSet(
+            [Validator(bytes.fromhex(v.public_key), v.power, v.name) for v in genesis.validators]
+        )
+    except ValueError as exc:
+        raise VerificationError(f"genesis validator key is not hex: {exc}") from None
+
+
+def validator_set_hash(suite: CryptoSuite, validators: ValidatorSet) -> bytes:
+    """The hash headers carry as ``validators_hash``."""
+    return suite.hash(encode(validators))
+
+
+def block_hash(suite: CryptoSuite, header: BlockHeader) -> bytes:
+    """A block's id: the suite hash of its header's canonical bytes."""
+    return suite.hash(encode(header))
+
+
+def verify_commit(
+    suite: CryptoSuite, header: BlockHeader, commit: Commit, validator_set: ValidatorSet
+) -> int:
+    """Check that ``commit`` certifies ``header`` under ``validator_set``.
+
+    The header must name ``validator_set`` (its ``validators_hash``); the commit must be
+    for this header's hash and height; every signature must be a valid precommit
+    ``Vote(chain_id, PRECOMMIT, height, round, block_hash)`` by a distinct validator of the
+    set; and the signers must hold more than two thirds of the total voting power.
+
+    Returns:
+        The voting power that signed.
+
+    Raises:
+        VerificationError: naming the first problem found.
+    """
+    expected_vs = validator_set_hash(suite, validator_set)
+    if header.validators_hash != expected_vs:
+        raise VerificationError(
+            f"header {header.height} names validator set {header.validators_hash.hex()[:16]}"
+            f"…, not the trusted set {expected_vs.hex()[:16]}… (validator-set change?)"
+        )
+    hash_ = block_hash(suite, header)
+    if commit.block_hash != hash_:
+        raise VerificationError(
+            f"commit is for block {commit.block_hash.hex()[:16]}…, "
+            f"not for this header ({hash_.hex()[:16]}…)"
+        )
+    if commit.height != header.height:
+        raise VerificationError(
+            f"commit is for height {commit.height}, header is at {header.height}"
+        )
+    total = validator_set.total_power
+    if total <= 0:
+        raise VerificationError("the validator set has no voting power")
+    message = encode(
+        Vote(header.chain_id, int(VoteType.PRECOMMIT), header.height, commit.round, hash_)
+    )
+    validators = validator_set.validators
+    seen: set[int] = set()
+    signed = 0
+    for sig in commit.signatures:
+        index = sig.validator_index
+        if not 0 <= index < len(validators):
+            raise VerificationError(
+                f"commit names validator index {index}, the set has {len(validators)}"
+            )
+        if index in seen:
+            raise VerificationError(
+                f"validator {index} ({validators[index].name}) signed the commit twice"
+            )
+        seen.add(index)
+        validator = validators[index]
+        if not suite.verify(validator.public_key, message, sig.signature):
+            raise VerificationError(
+                f"bad precommit signature of validator {index} "
+                f"({validator.name}) on block {header.height}"
+            )
+        signed += validator.power
+    if signed * 3 <= total * 2:
+        raise VerificationError(
+            f"commit carries {signed} of {total} voting power; more than two thirds is required"
+        )
+    return signed
+
+
+def verify_tx_proof(
+    suite: CryptoSuite, header: BlockHeader, tx_hash: bytes, proof: MerkleProof
+) -> None:
+    """Check that the transaction ``tx_hash`` is in the block of ``header`` at
+    ``proof.index`` (a Merkle path to ``header.tx_root``)."""
+    if not verify_merkle_proof(suite.hash, header.tx_root, tx_hash, proof):
+        raise VerificationError(
+            f"transaction {tx_hash.hex()[:16]}… is not proven in block "
+            f"{header.height} (tx proof does not reach tx_root)"
+        )
+
+
+def verify_receipt_proof(
+    suite: CryptoSuite, header: BlockHeader, receipt: Receipt, proof: MerkleProof
+) -> None:
+    """Check that ``receipt`` (its canonical bytes) is in the block of ``header`` at
+    ``proof.index`` (a Merkle path to ``header.receipts_root``)."""
+    if not verify_merkle_proof(suite.hash, header.receipts_root, encode(receipt), proof):
+        raise VerificationError(
+            f"receipt of {receipt.tx_hash.hex()[:16]}… is not proven in "
+            f"block {header.height} (proof does not reach receipts_root)"
+        )
+
+
+def verify_state_proof(
+    suite: CryptoSuite,
+    state_root: BlockHeader | bytes,
+    key: bytes,
+    value: bytes | None,
+    proof: StateProof,
+) -> None:
+    """Check that ``state[key] == value`` (``None``: the key is absent) under a state root
+    (given directly or as the header that carries it)."""
+    root = state_root.state_root if isinstance(state_root, BlockHeader) else state_root
+    if not _verify_state_proof(suite.hash, root, key, value, proof):
+        claim = "absence" if value is None else "value"
+        raise VerificationError(
+            f"state proof of the {claim} of key {key!r} does not match "
+            f"state root {root.hex()[:16]}…"
+        )
+
+
+def verify_tx_inclusion(
+    suite: CryptoSuite,
+    validator_set: ValidatorSet,
+    raw_tx: bytes,
+    receipt: Receipt,
+    proof: TxProof,
+    chain_id: str | None = None,
+) -> bytes:
+    """Check a self-contained transaction proof, offline.
+
+    Verifies that the proof's header is certified by ``validator_set`` (and belongs to
+    ``chain_id`` if given), that the transaction with canonical bytes ``raw_tx`` and
+    ``receipt`` are both in that block, and that the receipt belongs to the transaction.
+
+    Returns:
+        The transaction's hash.
+    """
+    header = proof.header
+    if chain_id is not None and header.chain_id != chain_id:
+        raise VerificationError(f"header is of chain {header.chain_id!r}, not {chain_id!r}")
+    if block_hash(suite, header) != proof.block_hash:
+        raise VerificationError("the proof's block hash is not its header's hash")
+    verify_commit(suite, header, proof.commit, validator_set)
+    tx_hash = suite.hash(raw_tx)
+    if receipt.tx_hash != tx_hash:
+        raise VerificationError("the receipt is for another transaction")
+    if proof.tx_proof.index != proof.receipt_proof.index:
+        raise VerificationError("transaction and receipt proofs are for different positions")
+    verify_tx_proof(suite, header, tx_hash, proof.tx_proof)
+    verify_receipt_proof(suite, header, receipt, proof.receipt_proof)
+    return tx_hash

@@ -1,0 +1,107 @@
+"""``xinlian init`` and ``xinlian keys``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from xinlian.cli.main import cli
+from xinlian.crypto import address_of, get_suite
+from xinlian.node.chain import load_genesis
+from xinlian.node.config import load_config
+from xinlian.sdk import read_key_file
+
+
+@pytest.mark.parametrize("crypto", ["ed25519", "sm"])
+def test_init_creates_a_network(tmp_path: Path, crypto: str) -> None:
+    root = tmp_path / "net"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "init",
+            str(root),
+            "--crypto",
+            crypto,
+            "--orgs",
+            "bank,port",
+            "--chain-id",
+            "c9",
+            "--port",
+            "9100",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert str(root / "node0") in result.output and str(root / "keys") in result.output
+    genesis = load_genesis((root / "genesis.json").read_bytes())
+    assert genesis.chain_id == "c9" and genesis.suite == crypto
+    assert [o.id for o in genesis.orgs] == ["bank", "port"]
+    assert len(genesis.validators) == 1
+    assert load_config(root / "node0").api.port == 9100
+    names = sorted(p.name for p in (root / "keys").glob("*.key"))
+    assert "bank-writer.key" in names and "port-admin.key" in names
+    keypair, _ = read_key_file(root / "keys" / "bank-writer.key")
+    assert keypair.suite == crypto
+    assert (root / "keys" / "bank-writer.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_init_refuses_to_overwrite_and_validates_orgs(tmp_path: Path) -> None:
+    root = tmp_path / "net"
+    assert CliRunner().invoke(cli, ["init", str(root)]).exit_code == 0
+    before = (root / "genesis.json").read_bytes()
+    again = CliRunner().invoke(cli, ["init", str(root)])
+    assert again.exit_code == 1
+    assert "error:" in again.output and "already holds a network" in again.output
+    assert (root / "genesis.json").read_bytes() == before
+    for orgs, message in [(",", "at least one"), ("a,a", "twice"), ("bad-id", "letters")]:
+        result = CliRunner().invoke(cli, ["init", str(tmp_path / "n2"), "--orgs", orgs])
+        assert result.exit_code == 1 and message in result.output
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x").write_text("")
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "busy")])
+    assert result.exit_code == 1 and "not empty" in result.output
+
+
+def test_keys_new_show_list(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "alice.key"
+    result = runner.invoke(cli, ["keys", "new", "alice", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    keypair, name = read_key_file(out)
+    assert name == "alice" and info["public_key"] == keypair.public_key.hex()
+    assert info["address"] == address_of(get_suite("ed25519"), keypair.public_key)
+    assert "private" not in result.output
+
+    again = runner.invoke(cli, ["keys", "new", "alice", "--out", str(out)])
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert read_key_file(out)[0] == keypair  # untouched
+
+    sm = runner.invoke(
+        cli, ["keys", "new", "bob", "--crypto", "sm", "--out", str(tmp_path / "bob.key")]
+    )
+    assert sm.exit_code == 0 and "register_account" in sm.output
+
+    shown = runner.invoke(cli, ["keys", "show", str(out)])
+    assert shown.exit_code == 0 and info["address"] in shown.output
+    assert keypair.private_key.hex() not in shown.output
+
+    listed = runner.invoke(cli, ["keys", "list", str(tmp_path), "--json"])
+    assert listed.exit_code == 0
+    docs = json.loads(listed.output)
+    assert [(d["name"], d["suite"]) for d in docs] == [("alice", "ed25519"), ("bob", "sm")]
+    plain = runner.invoke(cli, ["keys", "list", str(tmp_path)])
+    assert "alice" in plain.output and "bob" in plain.output
+    empty = runner.invoke(cli, ["keys", "list", str(tmp_path / "nothing")])
+    assert empty.exit_code == 1 and "not a directory" in empty.output
+
+
+def test_keys_new_defaults_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["keys", "new", "carol"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "carol.key").is_file()
