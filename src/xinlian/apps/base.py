@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from xinlian.crypto import CryptoSuite
 from xinlian.types import Event, TxStatus
@@ -101,7 +101,7 @@ class App(Protocol):
     """A built-in application."""
 
     name: str
-    methods: Mapping[str, Method]
+    methods: ClassVar[Mapping[str, Method]]
 
     def init_genesis(self, state: StateView, genesis: Genesis) -> None:
         """Write the app's initial state from the genesis document."""

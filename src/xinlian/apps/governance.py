@@ -26,7 +26,7 @@ from typing import ClassVar
 from msgspec import Struct
 
 from xinlian.apps import identity
-from xinlian.apps.base import CallContext, Method, Role, StateView, require
+from xinlian.apps.base import CallContext, CallError, Method, Role, StateView, require
 from xinlian.codec import CodecError, decode, encode
 from xinlian.crypto import address_of
 from xinlian.types import Event, TxStatus
@@ -75,7 +75,7 @@ class Proposal(Struct, array_like=True, frozen=True):
     action: str
     params: bytes
     yes: list[str]
-    status: str  # "open" | "passed" | "expired"
+    status: str  # "open" | "passed" | "failed" | "expired"
     created: int
 
 
@@ -127,6 +127,7 @@ def propose(ctx: CallContext, args: ProposeArgs) -> int:
         TxStatus.INVALID_ARGS,
     )
     assert params_type is not None
+    params: object
     try:
         params = decode(args.params, params_type)
     except CodecError as exc:
@@ -165,7 +166,7 @@ def vote(ctx: CallContext, args: VoteArgs) -> str:
         f"organisation {admin.org!r} already voted",
         TxStatus.INVALID_ARGS,
     )
-    params = decode(proposal.params, ACTIONS[proposal.action])
+    params: object = decode(proposal.params, ACTIONS[proposal.action])
     return _record_vote(ctx, proposal, admin.org, params)
 
 
@@ -180,12 +181,23 @@ def _record_vote(ctx: CallContext, proposal: Proposal, org: str, params: object)
     members = _active_orgs(ctx, [])
     votes = len(set(yes) & members)
     status = "passed" if votes * 3 > len(members) * 2 else "open"
+    failure = ""
+    if status == "passed":
+        # The world may have changed since the proposal was made (another proposal added
+        # the same organisation, say): check again, and fail the proposal rather than the
+        # vote, so a stale proposal ends instead of staying open for ever.
+        try:
+            _validate(ctx, proposal.action, params)
+        except CallError as exc:
+            status, failure = "failed", str(exc)
     proposal = _replace(proposal, yes=yes, status=status)
     ctx.state.put(_prop_key(proposal.id), encode(proposal))
     ctx.emit(Event("governance.voted", {"id": str(proposal.id), "org": org, "status": status}))
     if status == "passed":
         _apply(ctx, proposal.action, params)
         ctx.emit(Event("governance.passed", {"id": str(proposal.id), "action": proposal.action}))
+    elif status == "failed":
+        ctx.emit(Event("governance.failed", {"id": str(proposal.id), "reason": failure}))
     return status
 
 

@@ -171,6 +171,11 @@ def revoke_role(ctx: CallContext, args: RoleArgs) -> None:
     """Take a role away from an account of the caller's organisation."""
     account = _same_org_account(ctx, args.address)
     require(
+        args.role not in GOVERNED_ROLES,
+        f"role {args.role!r} is revoked by a governance proposal",
+        TxStatus.PERMISSION_DENIED,
+    )
+    require(
         args.role in account.roles,
         f"account {account.address} has no role {args.role!r}",
         TxStatus.INVALID_ARGS,

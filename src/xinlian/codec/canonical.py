@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 import msgspec
 
@@ -46,7 +46,7 @@ def decode(data: bytes, tp: type[T]) -> T:
     """
     name = getattr(tp, "__name__", tp)
     try:
-        value: T = _decoder(tp).decode(data)
+        value: T = _decoder(cast(Any, tp)).decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise CodecError(f"cannot decode {name}: {exc}") from None
     except UnicodeDecodeError as exc:  # a msgpack str whose bytes are not UTF-8

@@ -267,6 +267,7 @@ class Executor:
                 f"{target} has no query {method_name!r}; queries are "
                 f"{sorted(n for n, m in app.methods.items() if m.readonly)}"
             )
+        decoded: Any
         try:
             decoded = decode(args, method.args_type)
         except CodecError as exc:

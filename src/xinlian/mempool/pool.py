@@ -19,6 +19,10 @@ from xinlian.crypto import CryptoSuite, address_of
 from xinlian.types import SignedTransaction, TxEnvelope
 
 
+#: Every this many heights, ``update`` re-checks all senders, not only those in the block.
+EXPIRY_SWEEP_BLOCKS = 16
+
+
 class MempoolError(Exception):
     """A transaction refused on admission; ``reason`` is a short code for clients."""
 
@@ -131,19 +135,25 @@ class Mempool:
 
     def reap(self, limit: int) -> list[TxEnvelope]:
         """Up to ``limit`` executable transactions: per sender, consecutive nonces from the
-        committed one, senders taken in order of arrival (fair round robin by batch)."""
+        committed one; senders take turns one transaction at a time (round robin, in order
+        of arrival), so one busy sender cannot fill a block alone."""
         out: list[TxEnvelope] = []
         with self._lock:
-            for address, sender in self._senders.items():
-                if len(out) >= limit:
-                    break
-                nonce = self._state_nonce(address)
-                while len(out) < limit:
-                    env = sender.txs.get(nonce)
+            cursors = [
+                (sender.txs, self._state_nonce(address))
+                for address, sender in self._senders.items()
+            ]
+            while cursors and len(out) < limit:
+                alive: list[tuple[dict[int, TxEnvelope], int]] = []
+                for txs, nonce in cursors:
+                    env = txs.get(nonce)
                     if env is None:
-                        break
+                        continue
                     out.append(env)
-                    nonce += 1
+                    if len(out) >= limit:
+                        break
+                    alive.append((txs, nonce + 1))
+                cursors = alive
         return out
 
     def update(
@@ -156,6 +166,8 @@ class Mempool:
             for env in (*committed, *dropped):
                 self._remove(env)
                 touched.add(env.sender_address)
+            if height % EXPIRY_SWEEP_BLOCKS == 0:
+                touched.update(self._senders)  # now and then, re-check every sender
             for address in touched:
                 sender = self._senders.get(address)
                 if sender is None:

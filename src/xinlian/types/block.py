@@ -4,6 +4,7 @@ from enum import IntEnum
 
 from msgspec import Struct
 
+from xinlian.types.ints import U64
 from xinlian.types.tx import SignedTransaction
 
 
@@ -15,8 +16,8 @@ class BlockHeader(Struct, array_like=True, frozen=True):
     """
 
     chain_id: str
-    height: int
-    time_ms: int
+    height: U64
+    time_ms: U64
     prev_hash: bytes
     tx_root: bytes
     state_root: bytes
@@ -44,23 +45,23 @@ class Vote(Struct, array_like=True, frozen=True):
     """The body a validator signs when voting; an empty ``block_hash`` is a vote for nil."""
 
     chain_id: str
-    type: int
-    height: int
-    round: int
+    type: U64
+    height: U64
+    round: U64
     block_hash: bytes
 
 
 class CommitSig(Struct, array_like=True, frozen=True):
     """One validator's precommit signature, by its index in the validator set."""
 
-    validator_index: int
+    validator_index: U64
     signature: bytes
 
 
 class Commit(Struct, array_like=True, frozen=True):
     """A commit certificate: precommits of more than 2/3 of voting power for ``block_hash``."""
 
-    height: int
-    round: int
+    height: U64
+    round: U64
     block_hash: bytes
     signatures: list[CommitSig]

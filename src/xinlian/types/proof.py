@@ -2,6 +2,8 @@
 
 from msgspec import Struct
 
+from xinlian.types.ints import U64, Nibble
+
 
 class MerkleProof(Struct, array_like=True, frozen=True):
     """Path of a leaf to the root of a binary Merkle tree (RFC 6962 shape).
@@ -12,15 +14,15 @@ class MerkleProof(Struct, array_like=True, frozen=True):
         siblings: sibling hashes from the leaf level upward.
     """
 
-    index: int
-    size: int
+    index: U64
+    size: U64
     siblings: list[bytes]
 
 
 class StateProofStep(Struct, array_like=True, frozen=True):
     """One internal node on the path: the 16 child hashes, with the path's child elided."""
 
-    nibble: int
+    nibble: Nibble
     children: list[bytes]
 
 

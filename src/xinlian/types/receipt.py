@@ -4,6 +4,8 @@ from enum import IntEnum
 
 from msgspec import Struct
 
+from xinlian.types.ints import U64
+
 
 class TxStatus(IntEnum):
     """Outcome of a transaction. Anything but ``OK`` rolled the call's writes back."""
@@ -36,8 +38,8 @@ class Receipt(Struct, array_like=True, frozen=True):
     """
 
     tx_hash: bytes
-    status: int
-    gas_used: int
+    status: U64
+    gas_used: U64
     events: list[Event]
     error: str
     output: bytes

@@ -4,6 +4,8 @@ from typing import NamedTuple
 
 from msgspec import Struct
 
+from xinlian.types.ints import U64
+
 
 class Transaction(Struct, array_like=True, frozen=True):
     """The body a sender signs.
@@ -21,12 +23,12 @@ class Transaction(Struct, array_like=True, frozen=True):
 
     chain_id: str
     sender: bytes
-    nonce: int
+    nonce: U64
     target: str
     method: str
     args: bytes
-    gas_limit: int
-    expiry: int
+    gas_limit: U64
+    expiry: U64
 
 
 class SignedTransaction(Struct, array_like=True, frozen=True):

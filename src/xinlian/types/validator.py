@@ -2,12 +2,14 @@
 
 from msgspec import Struct
 
+from xinlian.types.ints import U64
+
 
 class Validator(Struct, array_like=True, frozen=True):
     """A member node allowed to sign blocks, with its voting power."""
 
     public_key: bytes
-    power: int
+    power: U64
     name: str
 
 

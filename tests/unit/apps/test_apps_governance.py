@@ -313,3 +313,40 @@ def test_proposal_ids_increase(world: Any, helpers: SimpleNamespace) -> None:
         r = world.call("admin_a", "governance", "propose", add_org_args(helpers, org, org))
         ids.append(decode(r.output, int))
     assert ids == [1, 2, 3]
+
+
+def test_a_proposal_that_became_invalid_fails_instead_of_applying(
+    helpers: SimpleNamespace,
+) -> None:
+    ids = ["o0", "o1", "o2", "o3"]
+    world = helpers.World(
+        helpers.make_genesis(orgs=ids, accounts=[(f"admin_{o}", o, ["admin"]) for o in ids])
+    )
+    # Two proposals to add the same organisation, with different admin keys.
+    first = decode(
+        world.call(
+            "admin_o0", "governance", "propose", add_org_args(helpers, "dup", "adm1")
+        ).output,
+        int,
+    )
+    second = decode(
+        world.call(
+            "admin_o1", "governance", "propose", add_org_args(helpers, "dup", "adm2")
+        ).output,
+        int,
+    )
+    for voter in ("admin_o1", "admin_o2"):
+        assert vote(world, voter, first).status == TxStatus.OK
+    assert proposal(world, first).status == "passed"
+    # Five members now: the second proposal needs four votes.
+    for voter in ("admin_o0", "admin_o2"):
+        assert decode(vote(world, voter, second).output, str) == "open"
+    r = vote(world, "admin_o3", second)
+    assert r.status == TxStatus.OK, r.error
+    assert decode(r.output, str) == "failed"
+    assert proposal(world, second).status == "failed"
+    assert any(
+        e.type == "governance.failed" and "exists" in e.attributes["reason"] for e in r.events
+    )
+    # The first proposal's admin is still the organisation's admin.
+    assert world.org("dup") == identity.Org("dup", "Org dup", True)

@@ -283,3 +283,13 @@ def test_genesis_roles_are_sorted_and_unique(helpers: SimpleNamespace) -> None:
     world = helpers.World(genesis)
     assert world.account(helpers.address("multi")).roles == ["admin", "writer"]
     assert world.account(helpers.address("multi")).public_key.hex() == key
+
+
+@pytest.mark.parametrize("role", ["auditor", "validator"])
+def test_org_admin_cannot_revoke_governed_roles(
+    world: Any, helpers: SimpleNamespace, role: str
+) -> None:
+    writer = helpers.address("writer_a")
+    receipt = world.call("admin_a", "identity", "revoke_role", {"address": writer, "role": role})
+    assert receipt.status == TxStatus.PERMISSION_DENIED
+    assert receipt.error == f"role {role!r} is revoked by a governance proposal"

@@ -261,10 +261,11 @@ def test_reap_orders_nonces_per_sender_in_arrival_order() -> None:
     pool = pool_with({})
     for name, nonce in [("bob", 1), ("alice", 2), ("bob", 0), ("alice", 0), ("alice", 1)]:
         pool.add(env(name, nonce))
+    # Senders take turns in order of first arrival; each in nonce order.
     assert nonces_of(pool.reap(10)) == [
         ("bob", 0),
-        ("bob", 1),
         ("alice", 0),
+        ("bob", 1),
         ("alice", 1),
         ("alice", 2),
     ]
@@ -274,17 +275,17 @@ def test_gap_stops_a_sender() -> None:
     pool = pool_with({})
     for name, nonce in [("alice", 0), ("alice", 1), ("alice", 3), ("bob", 1), ("carol", 0)]:
         pool.add(env(name, nonce))
-    assert nonces_of(pool.reap(10)) == [("alice", 0), ("alice", 1), ("carol", 0)]
+    assert nonces_of(pool.reap(10)) == [("alice", 0), ("carol", 0), ("alice", 1)]
     pool.add(env("alice", 2))
     pool.add(env("bob", 0))
     assert nonces_of(pool.reap(10)) == [
         ("alice", 0),
+        ("bob", 0),
+        ("carol", 0),
         ("alice", 1),
+        ("bob", 1),
         ("alice", 2),
         ("alice", 3),
-        ("bob", 0),
-        ("bob", 1),
-        ("carol", 0),
     ]
 
 
@@ -294,7 +295,8 @@ def test_reap_limit() -> None:
         pool.add(env("alice", n))
     pool.add(env("bob", 0))
     assert pool.reap(0) == []
-    assert nonces_of(pool.reap(3)) == [("alice", 0), ("alice", 1), ("alice", 2)]
+    # One busy sender cannot fill the block: bob gets his turn.
+    assert nonces_of(pool.reap(3)) == [("alice", 0), ("bob", 0), ("alice", 1)]
     assert len(pool.reap(100)) == 5
     assert len(pool) == 5  # reaping does not remove
 
@@ -499,3 +501,17 @@ class PoolMachine(RuleBasedStateMachine):
 
 PoolMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=30, deadline=None)
 test_pool_state_machine = PoolMachine.TestCase
+
+
+def test_expired_transactions_behind_a_gap_are_swept() -> None:
+    from xinlian.mempool.pool import EXPIRY_SWEEP_BLOCKS
+
+    pool = pool_with({})
+    stuck = env("alice", 5, expiry=10)  # nonce gap: never reaped, never in a block
+    pool.add(stuck)
+    pool.add(env("bob", 0, expiry=10**6))
+    pool.update([], [], height=EXPIRY_SWEEP_BLOCKS - 1)  # alice untouched: not yet swept
+    assert stuck.hash in pool
+    pool.update([], [], height=EXPIRY_SWEEP_BLOCKS)
+    assert stuck.hash not in pool
+    assert len(pool) == 1

@@ -232,3 +232,14 @@ def test_genesis_json_rejects_unknown_fields_and_fills_defaults() -> None:
     assert genesis.params == ChainParams(20000, 65536, 10_000_000)
     with pytest.raises(msgspec.ValidationError, match="unknown field `colour`"):
         msgspec.json.decode(doc[:-1] + b', "colour": 1}', type=Genesis)
+
+
+def test_negative_integers_are_refused_where_fields_are_unsigned() -> None:
+    import msgspec as _msgspec
+
+    from xinlian.codec import CodecError, decode
+    from xinlian.types import Transaction
+
+    raw = _msgspec.msgpack.encode(["c", b"k", -1, "kv", "put", b"\x80", 1000, 5])
+    with pytest.raises(CodecError, match=r"Expected `int` >= 0"):
+        decode(raw, Transaction)
