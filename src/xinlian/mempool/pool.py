@@ -18,7 +18,6 @@ from xinlian.codec import CodecError, decode, encode
 from xinlian.crypto import CryptoSuite, address_of
 from xinlian.types import SignedTransaction, TxEnvelope
 
-
 #: Every this many heights, ``update`` re-checks all senders, not only those in the block.
 EXPIRY_SWEEP_BLOCKS = 16
 
