@@ -76,7 +76,15 @@ def _convert(t: mi.Type, value: Any, path: str) -> Any:
     if isinstance(t, mi.BytesType):
         return _hex(value, path)
     if isinstance(t, mi.IntType):
-        return _int(value, path)
+        number = _int(value, path)
+        if (
+            (t.ge is not None and number < t.ge)
+            or (t.le is not None and number > t.le)
+            or (t.gt is not None and number <= t.gt)
+            or (t.lt is not None and number >= t.lt)
+        ):
+            raise ResponseError(f"{path}: {number} is out of range")
+        return number
     if isinstance(t, mi.StrType):
         return _str(value, path)
     if isinstance(t, mi.BoolType):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import msgspec
@@ -33,6 +33,7 @@ from xinlian.sdk import (
     VerificationError,
     XinlianError,
 )
+from xinlian.sdk.wire import record_from_json
 from xinlian.types import (
     BlockHeader,
     Commit,
@@ -532,6 +533,23 @@ def test_transport_errors_and_garbage_are_typed(node: FakeNode, writer: Signer) 
         c.status()
     with _client(node) as c, pytest.raises(XinlianError, match="no key"):
         c.send("kv", "put", {})
+    commit = {"height": 1, "round": 0, "block_hash": "ab", "signatures": []}
+    assert record_from_json(Commit, commit).block_hash == b"\xab"
+    for bad, message in [
+        ({**commit, "height": True}, "integer"),
+        ({**commit, "block_hash": "zz"}, "not a hex"),
+        ({**commit, "signatures": {}}, "list"),
+        ({"height": 1}, "missing field"),
+    ]:
+        with pytest.raises(ResponseError, match=message):
+            record_from_json(Commit, bad)
+    with pytest.raises(ResponseError, match="out of range"):
+        record_from_json(_Bounded, {"n": -1})
+    assert record_from_json(_Bounded, {"n": 5}) == _Bounded(5)
+
+
+class _Bounded(msgspec.Struct, frozen=True):
+    n: Annotated[int, msgspec.Meta(ge=0, le=10)]
 
 
 def test_a_trusted_genesis_pins_the_chain(node: FakeNode, writer: Signer) -> None:
