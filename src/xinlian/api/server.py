@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,6 +29,9 @@ log = logging.getLogger("xinlian.api")
 
 NODE: web.AppKey[Node] = web.AppKey("node", Node)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: Most events sent per block over the WebSocket (the rest: GET /v1/events).
+WS_MAX_EVENTS = 1000
 
 _REASON_STATUS = {"full": 503, "duplicate": 409, "nonce_taken": 409, "too_large": 413}
 
@@ -344,22 +348,23 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     async def pump() -> None:
         while True:
             block = await queue.get()
-            await ws.send_bytes(
-                orjson.dumps(
-                    {
-                        "type": "block",
-                        "height": block.header.height,
-                        "hash": block.hash.hex(),
-                        "time_ms": block.header.time_ms,
-                        "txs": len(block.txs),
-                        "events": [
-                            {"tx_hash": r.tx_hash.hex(), "type": e.type, "attributes": e.attributes}
-                            for r in block.result.receipts
-                            for e in r.events
-                        ][:1000],
-                    }
-                )
+            events = itertools.islice(
+                (
+                    {"tx_hash": r.tx_hash.hex(), "type": e.type, "attributes": e.attributes}
+                    for r in block.result.receipts
+                    for e in r.events
+                ),
+                WS_MAX_EVENTS,
             )
+            message = {
+                "type": "block",
+                "height": block.header.height,
+                "hash": block.hash.hex(),
+                "time_ms": block.header.time_ms,
+                "txs": len(block.txs),
+                "events": list(events),
+            }
+            await ws.send_str(orjson.dumps(message).decode())
 
     sender = asyncio.create_task(pump())
     try:
@@ -443,19 +448,20 @@ async def serve(
 
     ``ready`` is called with the bound port once the server listens (useful with port 0).
     """
-    await node.start()
     runner = web.AppRunner(create_app(node), access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(
-        runner, host or node.config.api.host, node.config.api.port if port is None else port
-    )
-    await site.start()
-    addresses = runner.addresses
-    bound = int(addresses[0][1]) if addresses else (port or node.config.api.port)
-    if ready is not None:
-        ready(bound)
     try:
+        await node.start()
+        await runner.setup()
+        site = web.TCPSite(
+            runner, host or node.config.api.host, node.config.api.port if port is None else port
+        )
+        await site.start()
+        addresses = runner.addresses
+        bound = int(addresses[0][1]) if addresses else (port or node.config.api.port)
+        if ready is not None:
+            ready(bound)
         await asyncio.Event().wait()
     finally:
+        # Also on a failed start (port in use) or a cancel before ready: close everything.
         await runner.cleanup()
         await node.stop()
