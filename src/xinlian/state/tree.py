@@ -1,0 +1,576 @@
+"""The versioned, authenticated state tree (16-ary Jellyfish-style sparse Merkle tree).
+
+Store layout, every key under the tree's ``prefix`` ``P``:
+
+================================  ==================================================
+``P m``                           latest and oldest retained version (8 + 8 bytes)
+``P r <version>``                 root reference of a version (empty = empty tree)
+``P n <version> <depth> <path>``  internal node created at ``version``
+``P l <version> <key_hash>``      leaf record (key and value) created at ``version``
+``P v <key>``                     latest value of ``key`` (flat table for ``get``)
+``P x <version>``                 keys of the records that became stale at ``version``
+================================  ==================================================
+
+Versions are big-endian 8-byte integers, so each version's new nodes are contiguous.
+A node is never modified: an update writes new nodes under the new version and records
+the replaced ones in the stale index of that version, so every retained version stays
+readable and :meth:`StateTree.prune` can delete what no retained version uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import msgspec
+
+from xinlian.crypto.proofs import EMPTY_HASH, INTERNAL_PREFIX, LEAF_PREFIX, RADIX
+from xinlian.state.cache import NodeCache
+from xinlian.state.errors import CorruptStateError, PrunedVersionError, StateError, VersionError
+from xinlian.state.node import (
+    LEAF_REF_SIZE,
+    Children,
+    HashFn,
+    Node,
+    Ref,
+    check_ref,
+    decode_internal,
+    decode_leaf,
+    path_bytes,
+    version_bytes,
+)
+from xinlian.storage.base import KVStore, WriteBatch
+from xinlian.types.proof import StateProof, StateProofStep
+
+#: Default number of decoded internal nodes kept in memory (beyond the pinned top levels).
+DEFAULT_CACHE_NODES = 250_000
+#: Depths ``< PIN_DEPTH`` (1 + 16 + 256 nodes) are always cached.
+PIN_DEPTH = 3
+
+_stale_encoder = msgspec.msgpack.Encoder()
+_node_encoder = msgspec.msgpack.Encoder()
+_stale_decoder = msgspec.msgpack.Decoder(list[bytes])
+
+
+def _ref_kh(ref: Ref) -> bytes:
+    return ref[40:]
+
+
+class StateTree:
+    """Authenticated key-value state with versions, proofs and pruning.
+
+    Args:
+        store: the key-value store (shared with other components; see ``prefix``).
+        hash_fn: the chain suite's hash (``suite.hash``), returning 32 bytes.
+        prefix: prefix of every store key the tree uses.
+        cache_nodes: how many decoded internal nodes to keep in memory besides the
+            pinned top ``PIN_DEPTH`` levels (roughly 0.3 to 1.5 KiB each).
+
+    The tree never writes to ``store`` itself: :meth:`apply` and :meth:`prune` stage
+    their writes in the caller's :class:`WriteBatch`, which the caller commits
+    atomically with the block. Reads see committed data only. One thread writes
+    (``apply``/``prune``); reads may run concurrently.
+    """
+
+    def __init__(
+        self,
+        store: KVStore,
+        hash_fn: HashFn,
+        *,
+        prefix: bytes = b"s/",
+        cache_nodes: int = DEFAULT_CACHE_NODES,
+    ) -> None:
+        if len(hash_fn(b"")) != 32:
+            raise StateError("the state tree needs a 32-byte hash function")
+        self._store = store
+        self._hash = hash_fn
+        self._prefix = prefix
+        self._meta_key = prefix + b"m"
+        self._pr = prefix + b"r"
+        self._pn = prefix + b"n"
+        self._pl = prefix + b"l"
+        self._pv = prefix + b"v"
+        self._px = prefix + b"x"
+        self._cache: NodeCache[Node] = NodeCache(cache_nodes, PIN_DEPTH)
+
+    # ------------------------------------------------------------------ versions
+
+    def _get(self, key: bytes, batch: WriteBatch | None) -> bytes | None:
+        if batch is not None:
+            data = batch.pending.get(key)
+            if data is not None or key in batch.pending:
+                return data
+        return self._store.get(key)
+
+    def _meta(self, batch: WriteBatch | None = None) -> tuple[int, int] | None:
+        data = self._get(self._meta_key, batch)
+        if data is None:
+            return None
+        if len(data) != 16:
+            raise CorruptStateError("state metadata record is corrupt")
+        return int.from_bytes(data[:8], "big"), int.from_bytes(data[8:], "big")
+
+    @property
+    def latest_version(self) -> int | None:
+        """The last committed version, or None before the first commit."""
+        meta = self._meta()
+        return None if meta is None else meta[0]
+
+    @property
+    def oldest_version(self) -> int | None:
+        """The oldest version still readable (earlier ones were pruned), or None."""
+        meta = self._meta()
+        return None if meta is None else meta[1]
+
+    def _root_ref(self, version: int | None, batch: WriteBatch | None = None) -> Ref | None:
+        meta = self._meta(batch)
+        if meta is None:
+            if version is None:
+                return None
+            raise VersionError(f"state version {version} does not exist: nothing committed yet")
+        latest, oldest = meta
+        if version is None:
+            version = latest
+        elif version > latest:
+            raise VersionError(f"state version {version} is not committed yet (latest is {latest})")
+        elif version < oldest:
+            raise PrunedVersionError(version, oldest)
+        data = self._get(self._pr + version_bytes(version), batch)
+        if data is None:
+            raise CorruptStateError(f"root record of state version {version} is missing")
+        return check_ref(data)
+
+    def root(self, version: int | None = None) -> bytes:
+        """The state root at ``version`` (default: latest; the zero hash when empty).
+
+        Raises:
+            PrunedVersionError: ``version`` was pruned.
+            VersionError: ``version`` is not committed yet.
+        """
+        ref = self._root_ref(version)
+        return EMPTY_HASH if ref is None else ref[:32]
+
+    # ------------------------------------------------------------------ reads
+
+    def _load(self, ref: Ref, depth: int, key_hash: bytes) -> Node:
+        """The internal node ``ref`` found at ``depth`` on the path of ``key_hash``."""
+        key = self._pn + ref[32:40] + path_bytes(key_hash, depth)
+        node = self._cache.get(key, depth)
+        if node is None:
+            data = self._store.get(key)
+            if data is None:
+                raise CorruptStateError(
+                    f"state node (version {int.from_bytes(ref[32:40], 'big')}, depth {depth}) "
+                    "is missing; was its version pruned?"
+                )
+            node = decode_internal(data)
+            self._cache.put(key, depth, node)
+        return node
+
+    def _leaf_record(self, ref: Ref) -> tuple[bytes, bytes]:
+        data = self._store.get(self._pl + ref[32:72])
+        if data is None:
+            raise CorruptStateError(
+                f"state leaf (version {int.from_bytes(ref[32:40], 'big')}) is missing"
+            )
+        return decode_leaf(data)
+
+    def get(self, key: bytes, version: int | None = None) -> bytes | None:
+        """The value of ``key`` at ``version`` (default latest: one store read), or None.
+
+        Raises:
+            PrunedVersionError: ``version`` was pruned.
+            VersionError: ``version`` is not committed yet.
+        """
+        if version is None:
+            return self._store.get(self._pv + key)
+        meta = self._meta()
+        if meta is not None and version == meta[0]:
+            return self._store.get(self._pv + key)
+        ref = self._root_ref(version)
+        kh = self._hash(key)
+        depth = 0
+        while ref is not None and len(ref) != LEAF_REF_SIZE:
+            node = self._load(ref, depth, kh)
+            byte = kh[depth >> 1]
+            ref = node[1 + (byte & 0x0F if depth & 1 else byte >> 4)]
+            depth += 1
+        if ref is None or ref[40:] != kh:
+            return None
+        leaf_key, value = self._leaf_record(ref)
+        if leaf_key != key:
+            raise CorruptStateError("state leaf record holds another key")
+        return value
+
+    def prove(self, key: bytes, version: int | None = None) -> tuple[bytes | None, StateProof]:
+        """The value of ``key`` at ``version`` (default latest) and its proof.
+
+        The proof verifies with :func:`xinlian.crypto.proofs.verify_state_proof` against
+        :meth:`root` of the same version: an inclusion proof if the value is not None,
+        an exclusion proof otherwise.
+
+        Raises:
+            PrunedVersionError: ``version`` was pruned.
+            VersionError: ``version`` is not committed yet.
+        """
+        ref = self._root_ref(version)
+        kh = self._hash(key)
+        steps: list[StateProofStep] = []
+        depth = 0
+        while ref is not None and len(ref) != LEAF_REF_SIZE:
+            node = self._load(ref, depth, kh)
+            byte = kh[depth >> 1]
+            nib = byte & 0x0F if depth & 1 else byte >> 4
+            blob = node[0]
+            assert blob is not None
+            siblings = [blob[o : o + 32] for o in range(0, 512, 32)]
+            del siblings[nib]
+            steps.append(StateProofStep(nibble=nib, children=siblings))
+            ref = node[1 + nib]
+            depth += 1
+        if ref is None:
+            return None, StateProof(steps=steps, leaf_key_hash=b"", leaf_value_hash=b"")
+        leaf_kh = ref[40:]
+        leaf_key, value = self._leaf_record(ref)
+        proof = StateProof(steps=steps, leaf_key_hash=leaf_kh, leaf_value_hash=self._hash(value))
+        if leaf_kh != kh:
+            return None, proof
+        if leaf_key != key:
+            raise CorruptStateError("state leaf record holds another key")
+        return value, proof
+
+    def items(self, start: bytes = b"", end: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """Latest ``(key, value)`` pairs with ``start <= key < end`` in key order."""
+        pv = self._pv
+        n = len(pv)
+        stop = pv[:-1] + bytes((pv[-1] + 1,)) if end is None else pv + end
+        for k, v in self._store.iterate(pv + start, stop):
+            yield k[n:], v
+
+    # ------------------------------------------------------------------ writes
+
+    def apply(
+        self, version: int, changes: Mapping[bytes, bytes | None], batch: WriteBatch
+    ) -> bytes:
+        """Apply one block's changes as ``version`` and return the new root.
+
+        Args:
+            version: the new version (block height): the latest version plus one, or any
+                version for the first apply.
+            changes: key to new value, or None to delete; the root depends only on the
+                resulting key-value set, never on the order of ``changes``.
+            batch: receives every new node, value and index entry; the caller commits
+                it before applying the next version (an uncommitted batch may also be
+                dropped and the version applied again). Nothing is written to the store.
+
+        Raises:
+            VersionError: ``version`` does not follow the latest version.
+            StateError: a key or value is not bytes.
+        """
+        vb = version_bytes(version)
+        meta = self._meta(batch)
+        if meta is None:
+            oldest = version
+            base: Ref | None = None
+        else:
+            latest, oldest = meta
+            if version != latest + 1:
+                raise VersionError(
+                    f"cannot apply state version {version}: the latest version is {latest}, "
+                    f"so the next must be {latest + 1}"
+                )
+            base = self._root_ref(latest, batch)
+        new_root, stale = _update_tree(self, vb, batch, base, changes)
+        pending = batch.pending
+        pending[self._pr + vb] = b"" if new_root is None else new_root
+        pending[self._meta_key] = vb + version_bytes(oldest)
+        if stale:
+            pending[self._px + vb] = _stale_encoder.encode(stale)
+        return EMPTY_HASH if new_root is None else new_root[:32]
+
+    def prune(self, keep_from_version: int, batch: WriteBatch) -> int:
+        """Stage deletion of everything only versions ``< keep_from_version`` use.
+
+        Afterwards reading or proving a version before ``keep_from_version`` raises
+        :class:`PrunedVersionError`. Returns the number of node and leaf records deleted.
+
+        Raises:
+            VersionError: ``keep_from_version`` is after the latest version.
+        """
+        meta = self._meta(batch)
+        if meta is None:
+            return 0
+        latest, oldest = meta
+        if keep_from_version > latest:
+            raise VersionError(
+                f"cannot prune up to version {keep_from_version}: the latest is {latest}"
+            )
+        if keep_from_version <= oldest:
+            return 0
+        pending = batch.pending
+        end = self._px + version_bytes(keep_from_version + 1)
+        records: dict[bytes, bytes] = dict(self._store.iterate(self._px, end))
+        for key, data in pending.items():
+            if data is not None and key.startswith(self._px) and key < end:
+                records[key] = data
+        deleted = 0
+        prefix = self._prefix
+        pn = self._pn
+        depth_at = len(pn) + 8
+        for key, data in records.items():
+            if key in pending and pending[key] is None:
+                continue
+            for suffix in _stale_decoder.decode(data):
+                full = prefix + suffix
+                pending[full] = None
+                if full.startswith(pn):
+                    self._cache.discard(full, full[depth_at])
+                deleted += 1
+            pending[key] = None
+        for v in range(oldest, keep_from_version):
+            pending[self._pr + version_bytes(v)] = None
+        pending[self._meta_key] = version_bytes(latest) + version_bytes(keep_from_version)
+        return deleted
+
+
+def _update_tree(
+    tree: StateTree,
+    vb: bytes,
+    batch: WriteBatch,
+    base: Ref | None,
+    changes: Mapping[bytes, bytes | None],
+) -> tuple[Ref | None, list[bytes]]:
+    """Apply ``changes`` to the tree rooted at ``base`` as version ``vb``.
+
+    One recursive pass over the tree in key-hash order rebuilds each touched internal
+    node once. New nodes, leaf records and flat values go to ``batch``. Returns the new
+    root reference and the store-key suffixes of the records that became stale.
+
+    Hot code: the helpers are closures over local variables (faster than attribute
+    access) and the cache is used inline.
+    """
+    h = tree._hash
+    pending = batch.pending
+    pending_get = pending.get
+    store_get = tree._store.get
+    cache = tree._cache
+    pinned_map = cache.pinned
+    pin_depth = cache.pin_depth
+    lru = cache.lru
+    lru_pop = lru.pop
+    lru_popitem = lru.popitem
+    capacity = cache.capacity
+    pn = tree._pn
+    pn_v = pn + vb
+    prefix_len = len(tree._prefix)
+    encode = _node_encoder.encode
+    stale: list[bytes] = []
+    stale_append = stale.append
+    noop: set[bytes] = set()
+    empty = EMPTY_HASH
+    internal_prefix = INTERNAL_PREFIX
+    leaf_size = LEAF_REF_SIZE
+
+    # Operations sorted by key hash: khs[i] and the new leaf reference news[i] (None
+    # deletes).
+    by_hash: dict[bytes, tuple[bytes, Ref | None]] = {}
+    leaf_prefix = LEAF_PREFIX
+    for key, value in changes.items():
+        if type(key) is not bytes:
+            raise StateError(f"state keys must be bytes, got {type(key).__name__}")
+        kh = h(key)
+        if value is None:
+            by_hash[kh] = (key, None)
+        elif type(value) is bytes:
+            by_hash[kh] = (key, h(leaf_prefix + kh + h(value)) + vb + kh)
+        else:
+            raise StateError(f"state values must be bytes or None, got {type(value).__name__}")
+    if len(by_hash) != len(changes):
+        raise StateError("two keys of one update have the same key hash")
+    khs = sorted(by_hash)
+    news = [by_hash[kh][1] for kh in khs]
+
+    def finish(children: Children, depth: int, path: bytes) -> Ref | None:
+        """Stage a rebuilt node, or collapse it if it holds one leaf or nothing.
+
+        ``children[0]`` is the node's hash blob (its 16 child hashes), ``children[1:]``
+        its child references.
+        """
+        empties = children.count(None)
+        if empties >= RADIX - 1:
+            if empties == RADIX:
+                return None
+            for c in children[1:]:
+                if c is not None:
+                    if len(c) == leaf_size:
+                        return c  # a lone leaf moves up
+                    break
+        blob = children[0]
+        assert blob is not None
+        key = pn_v + path
+        pending[key] = encode(children[1:])
+        if depth < pin_depth:
+            pinned_map[key] = tuple(children)
+        else:
+            lru[key] = tuple(children)
+            if len(lru) > capacity:
+                lru_popitem(False)
+        return h(internal_prefix + blob) + vb
+
+    def build(depth: int, entries: list[Ref]) -> Ref | None:
+        """A fresh subtree at ``depth`` holding the leaves ``entries`` (sorted)."""
+        n = len(entries)
+        if n == 0:
+            return None
+        if n == 1:
+            return entries[0]
+        children: Children = [None] * (RADIX + 1)
+        bi = 40 + (depth >> 1)  # the key hash starts at byte 40 of a leaf reference
+        odd = depth & 1
+        i = 0
+        while i < n:
+            b = entries[i][bi]
+            nib = b & 0x0F if odd else b >> 4
+            j = i + 1
+            if odd:
+                while j < n and entries[j][bi] & 0x0F == nib:
+                    j += 1
+            else:
+                while j < n and entries[j][bi] >> 4 == nib:
+                    j += 1
+            children[1 + nib] = build(depth + 1, entries[i:j])
+            i = j
+        children[0] = b"".join([empty if c is None else c[:32] for c in children[1:]])
+        return finish(children, depth, path_bytes(entries[0][40:], depth))
+
+    def merge_leaf(ref: Ref, depth: int, lo: int, hi: int) -> Ref | None:
+        """Operations ``lo:hi`` reach the slot of the leaf ``ref``."""
+        lkh = ref[40:]
+        if hi - lo == 1:
+            kh = khs[lo]
+            new = news[lo]
+            if kh == lkh:
+                if new is not None and new[:32] == ref[:32]:
+                    noop.add(kh)
+                    return ref
+                stale_append(b"l" + ref[32:])
+                return new
+            if new is None:
+                return ref
+            return build(depth, [new, ref] if kh < lkh else [ref, new])
+        entries: list[Ref] = []
+        keep = True
+        for i in range(lo, hi):
+            kh = khs[i]
+            new = news[i]
+            if kh == lkh:
+                if new is not None and new[:32] == ref[:32]:
+                    noop.add(kh)
+                    continue
+                keep = False
+                if new is not None:
+                    entries.append(new)
+            elif new is not None:
+                entries.append(new)
+        if keep:
+            if not entries:
+                return ref
+            entries.append(ref)
+            entries.sort(key=_ref_kh)
+        else:
+            stale_append(b"l" + ref[32:])
+        return build(depth, entries)
+
+    def update(ref: Ref | None, depth: int, lo: int, hi: int) -> Ref | None:
+        """The subtree replacing ``ref`` at ``depth`` after operations ``lo:hi``."""
+        if ref is None:
+            if hi - lo == 1:
+                return news[lo]
+            return build(depth, [n for n in news[lo:hi] if n is not None])
+        if len(ref) == leaf_size:
+            return merge_leaf(ref, depth, lo, hi)
+        # An internal node: load it (cache, then this batch, then the store).
+        kh0 = khs[lo]
+        bi = depth >> 1
+        odd = depth & 1
+        if odd:
+            path = bytes((depth,)) + kh0[:bi] + bytes((kh0[bi] & 0xF0,))
+        else:
+            path = bytes((depth,)) + kh0[:bi]
+        key = pn + ref[32:40] + path
+        pinned = depth < pin_depth
+        node = pinned_map.get(key) if pinned else lru_pop(key, None)
+        if node is None:
+            data = pending_get(key)
+            if data is None:
+                data = store_get(key)
+            if data is None:
+                raise CorruptStateError(
+                    f"state node (version {int.from_bytes(ref[32:40], 'big')}, depth {depth}) "
+                    "is missing; was its version pruned?"
+                )
+            node = decode_internal(data)
+        # Recurse into each touched child, rebuilding this node once; children[0] is
+        # the hash blob, patched for each changed child.
+        children = list(node)
+        blob = node[0]
+        assert blob is not None
+        changed = False
+        if hi - lo == 1:
+            nib = kh0[bi] & 0x0F if odd else kh0[bi] >> 4
+            old = children[1 + nib]
+            new = update(old, depth + 1, lo, hi)
+            if new is not old:
+                children[1 + nib] = new
+                o = nib << 5
+                blob = blob[:o] + (empty if new is None else new[:32]) + blob[o + 32 :]
+                changed = True
+        else:
+            i = lo
+            while i < hi:
+                b = khs[i][bi]
+                nib = b & 0x0F if odd else b >> 4
+                j = i + 1
+                if odd:
+                    while j < hi and khs[j][bi] & 0x0F == nib:
+                        j += 1
+                else:
+                    while j < hi and khs[j][bi] >> 4 == nib:
+                        j += 1
+                old = children[1 + nib]
+                new = update(old, depth + 1, i, j)
+                if new is not old:
+                    children[1 + nib] = new
+                    o = nib << 5
+                    blob = blob[:o] + (empty if new is None else new[:32]) + blob[o + 32 :]
+                    changed = True
+                i = j
+        if not changed:
+            # Unchanged: back into the cache as most recently used.
+            if pinned:
+                pinned_map[key] = node
+            else:
+                lru[key] = node
+                if len(lru) > capacity:
+                    lru_popitem(False)
+            return ref
+        # The old node is stale from this version on (and leaves the cache).
+        if pinned:
+            pinned_map.pop(key, None)
+        stale_append(key[prefix_len:])
+        children[0] = blob
+        return finish(children, depth, path)
+
+    new_root = update(base, 0, 0, len(khs)) if khs else base
+
+    # Stage leaf records and the flat table (skipping updates to the same value).
+    pl_v = tree._pl + vb
+    pv = tree._pv
+    for kh, (key, new) in by_hash.items():
+        if new is None:
+            pending[pv + key] = None
+        elif kh not in noop:
+            value = changes[key]
+            assert value is not None
+            pending[pl_v + kh] = len(key).to_bytes(4, "big") + key + value
+            pending[pv + key] = value
+    return new_root, stale
