@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
+import os
 import pstats
 import random
 import shutil
@@ -37,6 +39,21 @@ from xinlian.storage import WriteBatch
 from xinlian.storage.rocks import RocksStore
 
 VALUE_SIZE = 100
+#: SHA-256 calls per second on 32 bytes on the machine of ``DEPENDENCIES.md``.
+REFERENCE_SHA256_RATE = 2.85e6
+
+
+def _sha256_rate() -> float:
+    """SHA-256 calls per second on 32 bytes here and now (a machine-speed yardstick)."""
+    data = b"x" * 32
+    best = 0.0
+    for _ in range(5):
+        n = 200_000
+        t0 = time.perf_counter()
+        for _ in range(n):
+            hashlib.sha256(data).digest()
+        best = max(best, n / (time.perf_counter() - t0))
+    return best
 
 
 def _key(i: int) -> bytes:
@@ -72,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"state benchmark: {args.keys:,} keys, blocks of {args.changes:,} changes")
         print(f"database: {path}")
+        rate = _sha256_rate()
+        print(
+            f"machine: sha256(32 B) {rate / 1e6:.2f} M/s (reference machine "
+            f"{REFERENCE_SHA256_RATE / 1e6:.2f} M/s), load average {os.getloadavg()[0]:.2f}"
+        )
         # ---- build
         t0 = time.perf_counter()
         version = 0
@@ -94,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         # ---- blocks of changes
         next_key = args.keys
         per_key: list[float] = []
+        per_key_cpu: list[float] = []
         for blk in range(args.blocks):
             half = args.changes // 2
             upd = rng.sample(range(next_key), half)
@@ -105,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             prof = (
                 cProfile.Profile() if args.profile == "apply" and blk == args.blocks - 1 else None
             )
+            c0 = time.thread_time()
             t0 = time.perf_counter()
             if prof:
                 prof.enable()
@@ -112,13 +136,16 @@ def main(argv: list[str] | None = None) -> int:
             t1 = time.perf_counter()
             store.write(batch, sync=True)
             t2 = time.perf_counter()
+            c2 = time.thread_time()
             if prof:
                 prof.disable()
             version += 1
             us = (t2 - t0) / len(changes) * 1e6
+            cpu_us = (c2 - c0) / len(changes) * 1e6
             per_key.append(us)
+            per_key_cpu.append(cpu_us)
             print(
-                f"block {blk + 1}: {us:.1f} us/key amortised "
+                f"block {blk + 1}: {us:.1f} us/key amortised, {cpu_us:.1f} us/key CPU "
                 f"(apply {(t1 - t0) * 1e3:.0f} ms, write {(t2 - t1) * 1e3:.0f} ms, "
                 f"{len(batch.pending):,} records, "
                 f"{sum(len(k) + len(v or b'') for k, v in batch.pending.items()) / 1e6:.1f} MB)"
@@ -127,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             if prof:
                 pstats.Stats(prof).sort_stats("tottime").print_stats(15)
         print(
-            f"apply+write: median {statistics.median(per_key):.1f} us/key "
+            f"apply+write: median {statistics.median(per_key):.1f} us/key wall, "
+            f"{statistics.median(per_key_cpu):.1f} us/key CPU of this thread "
             f"(target < 20), {len(per_key)} blocks of {args.changes:,}"
         )
 
@@ -141,10 +169,12 @@ def main(argv: list[str] | None = None) -> int:
         if prof:
             prof.enable()
         proofs = []
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         for k in keys:
             proofs.append(tree.prove(k))
         prove_us = (time.perf_counter() - t0) / len(keys) * 1e6
+        prove_cpu = (time.thread_time() - c0) / len(keys) * 1e6
         if prof:
             prof.disable()
             pstats.Stats(prof).sort_stats("tottime").print_stats(15)
@@ -159,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [len(encode(p)) for _, p in proofs]
         depths = [len(p.steps) for _, p in proofs]
         print(
-            f"prove: {prove_us:.1f} us mean (target < 200) over {len(keys)} keys "
-            f"(half absent); verify: {verify_us:.1f} us mean"
+            f"prove: {prove_us:.1f} us mean wall, {prove_cpu:.1f} us CPU (target < 200) over "
+            f"{len(keys)} keys (half absent); verify: {verify_us:.1f} us mean"
         )
         print(
             f"proof size: mean {statistics.mean(sizes):.0f} B, max {max(sizes)} B; "

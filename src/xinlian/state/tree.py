@@ -19,6 +19,7 @@ readable and :meth:`StateTree.prune` can delete what no retained version uses.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator, Mapping
 
 import msgspec
@@ -27,27 +28,35 @@ from xinlian.crypto.proofs import EMPTY_HASH, INTERNAL_PREFIX, LEAF_PREFIX, RADI
 from xinlian.state.cache import NodeCache
 from xinlian.state.errors import CorruptStateError, PrunedVersionError, StateError, VersionError
 from xinlian.state.node import (
+    BLOB_SIZE,
     LEAF_REF_SIZE,
     Children,
     HashFn,
-    Node,
     Ref,
+    cache_entry,
     check_ref,
     decode_internal,
     decode_leaf,
+    decode_refs,
+    encode_refs,
+    hash_blob,
     path_bytes,
     version_bytes,
 )
 from xinlian.storage.base import KVStore, WriteBatch
 from xinlian.types.proof import StateProof, StateProofStep
 
-#: Default number of decoded internal nodes kept in memory (beyond the pinned top levels).
+#: Default number of internal nodes kept in memory beyond the pinned top levels (about
+#: 1 KiB each: a 1,000,000-key state has about 350,000 internal nodes).
 DEFAULT_CACHE_NODES = 250_000
 #: Depths ``< PIN_DEPTH`` (1 + 16 + 256 nodes) are always cached.
 PIN_DEPTH = 3
 
+_ROOTS_CACHED = 64
+_split_blob = struct.Struct("32s" * RADIX).unpack
+_DEPTH_BYTES = [bytes((d,)) for d in range(65)]
+_HIGH_NIBBLE = [bytes((b & 0xF0,)) for b in range(256)]
 _stale_encoder = msgspec.msgpack.Encoder()
-_node_encoder = msgspec.msgpack.Encoder()
 _stale_decoder = msgspec.msgpack.Decoder(list[bytes])
 
 
@@ -62,8 +71,8 @@ class StateTree:
         store: the key-value store (shared with other components; see ``prefix``).
         hash_fn: the chain suite's hash (``suite.hash``), returning 32 bytes.
         prefix: prefix of every store key the tree uses.
-        cache_nodes: how many decoded internal nodes to keep in memory besides the
-            pinned top ``PIN_DEPTH`` levels (roughly 0.3 to 1.5 KiB each).
+        cache_nodes: about how many internal nodes to keep in memory besides the
+            pinned top ``PIN_DEPTH`` levels (about 1 KiB each).
 
     The tree never writes to ``store`` itself: :meth:`apply` and :meth:`prune` stage
     their writes in the caller's :class:`WriteBatch`, which the caller commits
@@ -90,7 +99,8 @@ class StateTree:
         self._pl = prefix + b"l"
         self._pv = prefix + b"v"
         self._px = prefix + b"x"
-        self._cache: NodeCache[Node] = NodeCache(cache_nodes, PIN_DEPTH)
+        self._cache = NodeCache(cache_nodes, PIN_DEPTH)
+        self._roots: dict[int, bytes] = {}
 
     # ------------------------------------------------------------------ versions
 
@@ -134,10 +144,20 @@ class StateTree:
             raise VersionError(f"state version {version} is not committed yet (latest is {latest})")
         elif version < oldest:
             raise PrunedVersionError(version, oldest)
+        if batch is None:
+            cached = self._roots.get(version)
+            if cached is not None:
+                return cached or None
         data = self._get(self._pr + version_bytes(version), batch)
         if data is None:
             raise CorruptStateError(f"root record of state version {version} is missing")
-        return check_ref(data)
+        ref = check_ref(data)
+        if batch is None:
+            # Committed root records never change: remember the recent ones.
+            if len(self._roots) >= _ROOTS_CACHED:
+                self._roots.clear()
+            self._roots[version] = data
+        return ref
 
     def root(self, version: int | None = None) -> bytes:
         """The state root at ``version`` (default: latest; the zero hash when empty).
@@ -151,20 +171,21 @@ class StateTree:
 
     # ------------------------------------------------------------------ reads
 
-    def _load(self, ref: Ref, depth: int, key_hash: bytes) -> Node:
-        """The internal node ``ref`` found at ``depth`` on the path of ``key_hash``."""
+    def _load(self, ref: Ref, depth: int, key_hash: bytes) -> bytes:
+        """The cache entry (hash blob + stored bytes) of the internal node ``ref`` found
+        at ``depth`` on the path of ``key_hash``."""
         key = self._pn + ref[32:40] + path_bytes(key_hash, depth)
-        node = self._cache.get(key, depth)
-        if node is None:
+        entry = self._cache.get(key, depth)
+        if entry is None:
             data = self._store.get(key)
             if data is None:
                 raise CorruptStateError(
                     f"state node (version {int.from_bytes(ref[32:40], 'big')}, depth {depth}) "
                     "is missing; was its version pruned?"
                 )
-            node = decode_internal(data)
-            self._cache.put(key, depth, node)
-        return node
+            entry = cache_entry(data)
+            self._cache.put(key, depth, entry)
+        return entry
 
     def _leaf_record(self, ref: Ref) -> tuple[bytes, bytes]:
         data = self._store.get(self._pl + ref[32:72])
@@ -190,9 +211,9 @@ class StateTree:
         kh = self._hash(key)
         depth = 0
         while ref is not None and len(ref) != LEAF_REF_SIZE:
-            node = self._load(ref, depth, kh)
+            entry = self._load(ref, depth, kh)
             byte = kh[depth >> 1]
-            ref = node[1 + (byte & 0x0F if depth & 1 else byte >> 4)]
+            ref = decode_refs(entry[BLOB_SIZE:])[byte & 0x0F if depth & 1 else byte >> 4]
             depth += 1
         if ref is None or ref[40:] != kh:
             return None
@@ -217,15 +238,13 @@ class StateTree:
         steps: list[StateProofStep] = []
         depth = 0
         while ref is not None and len(ref) != LEAF_REF_SIZE:
-            node = self._load(ref, depth, kh)
+            entry = self._load(ref, depth, kh)
             byte = kh[depth >> 1]
             nib = byte & 0x0F if depth & 1 else byte >> 4
-            blob = node[0]
-            assert blob is not None
-            siblings = [blob[o : o + 32] for o in range(0, 512, 32)]
+            siblings: list[bytes] = list(_split_blob(entry[:BLOB_SIZE]))
             del siblings[nib]
             steps.append(StateProofStep(nibble=nib, children=siblings))
-            ref = node[1 + nib]
+            ref = decode_refs(entry[BLOB_SIZE:])[nib]
             depth += 1
         if ref is None:
             return None, StateProof(steps=steps, leaf_key_hash=b"", leaf_value_hash=b"")
@@ -279,7 +298,9 @@ class StateTree:
                     f"so the next must be {latest + 1}"
                 )
             base = self._root_ref(latest, batch)
-        new_root, stale = _update_tree(self, vb, batch, base, changes)
+        update = _Update(self, vb, batch)
+        new_root = update.run(base, changes, self._pl, self._pv)
+        stale = update.stale
         pending = batch.pending
         pending[self._pr + vb] = b"" if new_root is None else new_root
         pending[self._meta_key] = vb + version_bytes(oldest)
@@ -332,64 +353,85 @@ class StateTree:
         return deleted
 
 
-def _update_tree(
-    tree: StateTree,
-    vb: bytes,
-    batch: WriteBatch,
-    base: Ref | None,
-    changes: Mapping[bytes, bytes | None],
-) -> tuple[Ref | None, list[bytes]]:
-    """Apply ``changes`` to the tree rooted at ``base`` as version ``vb``.
+class _Update:
+    """One batch update of the tree as version ``vb``.
 
-    One recursive pass over the tree in key-hash order rebuilds each touched internal
-    node once. New nodes, leaf records and flat values go to ``batch``. Returns the new
-    root reference and the store-key suffixes of the records that became stale.
-
-    Hot code: the helpers are closures over local variables (faster than attribute
-    access) and the cache is used inline.
+    :meth:`run` makes one recursive pass over the tree in key-hash order and rebuilds
+    each touched internal node once; new nodes, leaf records and flat values go to the
+    batch. Operation ``i`` (sorted by key hash) is ``khs[i]`` with the new leaf
+    reference ``news[i]`` (None deletes). Hot code: attributes are bound to locals.
     """
-    h = tree._hash
-    pending = batch.pending
-    pending_get = pending.get
-    store_get = tree._store.get
-    cache = tree._cache
-    pinned_map = cache.pinned
-    pin_depth = cache.pin_depth
-    lru = cache.lru
-    lru_pop = lru.pop
-    lru_popitem = lru.popitem
-    capacity = cache.capacity
-    pn = tree._pn
-    pn_v = pn + vb
-    prefix_len = len(tree._prefix)
-    encode = _node_encoder.encode
-    stale: list[bytes] = []
-    stale_append = stale.append
-    noop: set[bytes] = set()
-    empty = EMPTY_HASH
-    internal_prefix = INTERNAL_PREFIX
-    leaf_size = LEAF_REF_SIZE
 
-    # Operations sorted by key hash: khs[i] and the new leaf reference news[i] (None
-    # deletes).
-    by_hash: dict[bytes, tuple[bytes, Ref | None]] = {}
-    leaf_prefix = LEAF_PREFIX
-    for key, value in changes.items():
-        if type(key) is not bytes:
-            raise StateError(f"state keys must be bytes, got {type(key).__name__}")
-        kh = h(key)
-        if value is None:
-            by_hash[kh] = (key, None)
-        elif type(value) is bytes:
-            by_hash[kh] = (key, h(leaf_prefix + kh + h(value)) + vb + kh)
-        else:
-            raise StateError(f"state values must be bytes or None, got {type(value).__name__}")
-    if len(by_hash) != len(changes):
-        raise StateError("two keys of one update have the same key hash")
-    khs = sorted(by_hash)
-    news = [by_hash[kh][1] for kh in khs]
+    __slots__ = (
+        "cache",
+        "hash",
+        "khs",
+        "news",
+        "noop",
+        "pending",
+        "pn",
+        "pn_v",
+        "prefix_len",
+        "stale",
+        "store_get",
+        "vb",
+    )
 
-    def finish(children: Children, depth: int, path: bytes) -> Ref | None:
+    def __init__(self, tree: StateTree, vb: bytes, batch: WriteBatch) -> None:
+        self.hash = tree._hash
+        self.pending = batch.pending
+        self.store_get = tree._store.get
+        self.cache = tree._cache
+        self.pn = tree._pn
+        self.pn_v = tree._pn + vb
+        self.prefix_len = len(tree._prefix)
+        self.vb = vb
+        self.stale: list[bytes] = []
+        self.noop: set[bytes] = set()
+        self.khs: list[bytes] = []
+        self.news: list[Ref | None] = []
+
+    def run(
+        self, base: Ref | None, changes: Mapping[bytes, bytes | None], pl: bytes, pv: bytes
+    ) -> Ref | None:
+        """Apply ``changes`` to the tree rooted at ``base``; return the new root."""
+        h = self.hash
+        vb = self.vb
+        leaf_prefix = LEAF_PREFIX
+        key_of: dict[bytes, bytes] = {}  # key hash -> key
+        new_of: dict[bytes, Ref | None] = {}  # key hash -> new leaf reference
+        for key, value in changes.items():
+            if type(key) is not bytes:
+                raise StateError(f"state keys must be bytes, got {type(key).__name__}")
+            kh = h(key)
+            key_of[kh] = key
+            if value is None:
+                new_of[kh] = None
+            elif type(value) is bytes:
+                new_of[kh] = h(leaf_prefix + kh + h(value)) + vb + kh
+            else:
+                raise StateError(f"state values must be bytes or None, got {type(value).__name__}")
+        if len(key_of) != len(changes):
+            raise StateError("two keys of one update have the same key hash")
+        khs = self.khs = sorted(key_of)
+        self.news = [new_of[kh] for kh in khs]
+        new_root = self.update(base, 0, 0, len(khs)) if khs else base
+        # Stage leaf records and the flat table (skipping updates to the same value).
+        pending = self.pending
+        noop = self.noop
+        pl_v = pl + vb
+        for kh, new in new_of.items():
+            key = key_of[kh]
+            if new is None:
+                pending[pv + key] = None
+            elif kh not in noop:
+                value = changes[key]
+                assert value is not None
+                pending[pl_v + kh] = len(key).to_bytes(4, "big") + key + value
+                pending[pv + key] = value
+        return new_root
+
+    def finish(self, children: Children, depth: int, path: bytes) -> Ref | None:
         """Stage a rebuilt node, or collapse it if it holds one leaf or nothing.
 
         ``children[0]`` is the node's hash blob (its 16 child hashes), ``children[1:]``
@@ -401,22 +443,18 @@ def _update_tree(
                 return None
             for c in children[1:]:
                 if c is not None:
-                    if len(c) == leaf_size:
+                    if len(c) == LEAF_REF_SIZE:
                         return c  # a lone leaf moves up
                     break
         blob = children[0]
         assert blob is not None
-        key = pn_v + path
-        pending[key] = encode(children[1:])
-        if depth < pin_depth:
-            pinned_map[key] = tuple(children)
-        else:
-            lru[key] = tuple(children)
-            if len(lru) > capacity:
-                lru_popitem(False)
-        return h(internal_prefix + blob) + vb
+        key = self.pn_v + path
+        data = encode_refs(children[1:])
+        self.pending[key] = data
+        self.cache.put(key, depth, blob + data)
+        return self.hash(INTERNAL_PREFIX + blob) + self.vb
 
-    def build(depth: int, entries: list[Ref]) -> Ref | None:
+    def build(self, depth: int, entries: list[Ref]) -> Ref | None:
         """A fresh subtree at ``depth`` holding the leaves ``entries`` (sorted)."""
         n = len(entries)
         if n == 0:
@@ -437,26 +475,28 @@ def _update_tree(
             else:
                 while j < n and entries[j][bi] >> 4 == nib:
                     j += 1
-            children[1 + nib] = build(depth + 1, entries[i:j])
+            children[1 + nib] = self.build(depth + 1, entries[i:j])
             i = j
-        children[0] = b"".join([empty if c is None else c[:32] for c in children[1:]])
-        return finish(children, depth, path_bytes(entries[0][40:], depth))
+        children[0] = hash_blob(children[1:])
+        return self.finish(children, depth, path_bytes(entries[0][40:], depth))
 
-    def merge_leaf(ref: Ref, depth: int, lo: int, hi: int) -> Ref | None:
+    def merge_leaf(self, ref: Ref, depth: int, lo: int, hi: int) -> Ref | None:
         """Operations ``lo:hi`` reach the slot of the leaf ``ref``."""
         lkh = ref[40:]
+        khs = self.khs
+        news = self.news
         if hi - lo == 1:
             kh = khs[lo]
             new = news[lo]
             if kh == lkh:
                 if new is not None and new[:32] == ref[:32]:
-                    noop.add(kh)
+                    self.noop.add(kh)
                     return ref
-                stale_append(b"l" + ref[32:])
+                self.stale.append(b"l" + ref[32:])
                 return new
             if new is None:
                 return ref
-            return build(depth, [new, ref] if kh < lkh else [ref, new])
+            return self.build(depth, [new, ref] if kh < lkh else [ref, new])
         entries: list[Ref] = []
         keep = True
         for i in range(lo, hi):
@@ -464,7 +504,7 @@ def _update_tree(
             new = news[i]
             if kh == lkh:
                 if new is not None and new[:32] == ref[:32]:
-                    noop.add(kh)
+                    self.noop.add(kh)
                     continue
                 keep = False
                 if new is not None:
@@ -477,54 +517,59 @@ def _update_tree(
             entries.append(ref)
             entries.sort(key=_ref_kh)
         else:
-            stale_append(b"l" + ref[32:])
-        return build(depth, entries)
+            self.stale.append(b"l" + ref[32:])
+        return self.build(depth, entries)
 
-    def update(ref: Ref | None, depth: int, lo: int, hi: int) -> Ref | None:
+    def update(self, ref: Ref | None, depth: int, lo: int, hi: int) -> Ref | None:
         """The subtree replacing ``ref`` at ``depth`` after operations ``lo:hi``."""
         if ref is None:
             if hi - lo == 1:
-                return news[lo]
-            return build(depth, [n for n in news[lo:hi] if n is not None])
-        if len(ref) == leaf_size:
-            return merge_leaf(ref, depth, lo, hi)
+                return self.news[lo]
+            return self.build(depth, [n for n in self.news[lo:hi] if n is not None])
+        if len(ref) == LEAF_REF_SIZE:
+            return self.merge_leaf(ref, depth, lo, hi)
         # An internal node: load it (cache, then this batch, then the store).
+        khs = self.khs
         kh0 = khs[lo]
         bi = depth >> 1
         odd = depth & 1
         if odd:
-            path = bytes((depth,)) + kh0[:bi] + bytes((kh0[bi] & 0xF0,))
+            path = _DEPTH_BYTES[depth] + kh0[:bi] + _HIGH_NIBBLE[kh0[bi]]
         else:
-            path = bytes((depth,)) + kh0[:bi]
-        key = pn + ref[32:40] + path
-        pinned = depth < pin_depth
-        node = pinned_map.get(key) if pinned else lru_pop(key, None)
-        if node is None:
-            data = pending_get(key)
+            path = _DEPTH_BYTES[depth] + kh0[:bi]
+        key = self.pn + ref[32:40] + path
+        cache = self.cache
+        entry = cache.take(key, depth)
+        if entry is None:
+            data = self.pending.get(key)
             if data is None:
-                data = store_get(key)
+                data = self.store_get(key)
             if data is None:
                 raise CorruptStateError(
                     f"state node (version {int.from_bytes(ref[32:40], 'big')}, depth {depth}) "
                     "is missing; was its version pruned?"
                 )
-            node = decode_internal(data)
+            refs = decode_internal(data)
+            blob = hash_blob(refs)
+            entry = blob + data
+        else:
+            blob = entry[:BLOB_SIZE]
+            refs = decode_refs(entry[BLOB_SIZE:])
         # Recurse into each touched child, rebuilding this node once; children[0] is
         # the hash blob, patched for each changed child.
-        children = list(node)
-        blob = node[0]
-        assert blob is not None
+        children: Children = [blob, *refs]
         changed = False
         if hi - lo == 1:
             nib = kh0[bi] & 0x0F if odd else kh0[bi] >> 4
             old = children[1 + nib]
-            new = update(old, depth + 1, lo, hi)
+            new = self.update(old, depth + 1, lo, hi)
             if new is not old:
                 children[1 + nib] = new
                 o = nib << 5
-                blob = blob[:o] + (empty if new is None else new[:32]) + blob[o + 32 :]
+                blob = blob[:o] + (EMPTY_HASH if new is None else new[:32]) + blob[o + 32 :]
                 changed = True
         else:
+            update = self.update
             i = lo
             while i < hi:
                 b = khs[i][bi]
@@ -541,36 +586,16 @@ def _update_tree(
                 if new is not old:
                     children[1 + nib] = new
                     o = nib << 5
-                    blob = blob[:o] + (empty if new is None else new[:32]) + blob[o + 32 :]
+                    blob = blob[:o] + (EMPTY_HASH if new is None else new[:32]) + blob[o + 32 :]
                     changed = True
                 i = j
         if not changed:
             # Unchanged: back into the cache as most recently used.
-            if pinned:
-                pinned_map[key] = node
-            else:
-                lru[key] = node
-                if len(lru) > capacity:
-                    lru_popitem(False)
+            cache.put(key, depth, entry)
             return ref
         # The old node is stale from this version on (and leaves the cache).
-        if pinned:
-            pinned_map.pop(key, None)
-        stale_append(key[prefix_len:])
+        if depth < PIN_DEPTH:
+            cache.discard(key, depth)
+        self.stale.append(key[self.prefix_len :])
         children[0] = blob
-        return finish(children, depth, path)
-
-    new_root = update(base, 0, 0, len(khs)) if khs else base
-
-    # Stage leaf records and the flat table (skipping updates to the same value).
-    pl_v = tree._pl + vb
-    pv = tree._pv
-    for kh, (key, new) in by_hash.items():
-        if new is None:
-            pending[pv + key] = None
-        elif kh not in noop:
-            value = changes[key]
-            assert value is not None
-            pending[pl_v + kh] = len(key).to_bytes(4, "big") + key + value
-            pending[pv + key] = value
-    return new_root, stale
+        return self.finish(children, depth, path)

@@ -35,16 +35,21 @@ def _options(create: bool) -> rocksdict.Options:
     opts.set_target_file_size_base(64 * 1024 * 1024)
     opts.set_max_bytes_for_level_base(512 * 1024 * 1024)
     opts.set_level_compaction_dynamic_level_bytes(True)
-    opts.set_compression_type(rocksdict.DBCompressionType.lz4())
+    # State nodes are hashes (incompressible): no compression on the hot levels keeps
+    # point reads cheap; the bottommost level, which holds most bytes, uses LZ4.
+    opts.set_compression_type(rocksdict.DBCompressionType.none())
+    opts.set_bottommost_compression_type(rocksdict.DBCompressionType.lz4())
     opts.set_bytes_per_sync(1024 * 1024)
     opts.set_keep_log_file_num(5)
     opts.set_max_open_files(1024)
     table = rocksdict.BlockBasedOptions()
     table.set_block_cache(rocksdict.Cache(BLOCK_CACHE_SIZE))
     table.set_bloom_filter(10, False)
-    table.set_cache_index_and_filter_blocks(True)
-    table.set_pin_l0_filter_and_index_blocks_in_cache(True)
-    table.set_block_size(16 * 1024)
+    # Index and filter blocks stay in table-reader memory (not in the block cache, where
+    # evicting them made point reads 10x slower on a 1M-key state).
+    table.set_block_size(4 * 1024)
+    table.set_data_block_index_type(rocksdict.DataBlockIndexType.binary_and_hash())
+    table.set_data_block_hash_ratio(0.75)
     opts.set_block_based_table_factory(table)
     return opts
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from xinlian.crypto.proofs import verify_state_proof
 from xinlian.state import EMPTY_HASH, PrunedVersionError, StateTree
+from xinlian.state.node import decode_internal
 from xinlian.storage import MemoryStore, WriteBatch
 
 
@@ -223,9 +224,10 @@ def test_prune_keeps_exactly_what_retained_versions_use(
     live_n: set[bytes] = set()
     live_l: set[bytes] = set()
     for version in range(keep, last + 1):
-        ref = tree._root_ref(version)
-        if ref is not None:
-            _collect(tree, ref, 0, bytes(32), live_n, live_l)
+        raw = store.get(b"s/r" + version.to_bytes(8, "big"))
+        assert raw is not None
+        if raw:
+            _collect(store, raw, 0, bytes(32), live_n, live_l)
     stored_n = {k for k, _ in store.iterate(b"s/n", b"s/o")}
     stored_l = {k for k, _ in store.iterate(b"s/l", b"s/m")}
     assert stored_n == live_n
@@ -233,7 +235,7 @@ def test_prune_keeps_exactly_what_retained_versions_use(
 
 
 def _collect(
-    tree: StateTree, ref: bytes, depth: int, kh: bytes, nodes: set[bytes], leaves: set[bytes]
+    store: MemoryStore, ref: bytes, depth: int, kh: bytes, nodes: set[bytes], leaves: set[bytes]
 ) -> None:
     """Store keys of every node and leaf reachable from ``ref`` (on path ``kh``)."""
     if len(ref) == 72:
@@ -241,9 +243,11 @@ def _collect(
         return
     whole = depth // 2
     path = bytes([depth]) + kh[:whole] + (bytes([kh[whole] & 0xF0]) if depth % 2 else b"")
-    nodes.add(b"s/n" + ref[32:40] + path)
-    node = tree._load(ref, depth, kh)
-    for nib, child in enumerate(node[1:]):
+    key = b"s/n" + ref[32:40] + path
+    nodes.add(key)
+    data = store.get(key)
+    assert data is not None, "a node of a retained version is missing"
+    for nib, child in enumerate(decode_internal(data)):
         if child is None:
             continue
         sub = bytearray(kh)
@@ -251,4 +255,4 @@ def _collect(
             sub[whole] = (nib << 4) | (sub[whole] & 0x0F)
         else:
             sub[whole] = (sub[whole] & 0xF0) | nib
-        _collect(tree, child, depth + 1, bytes(sub), nodes, leaves)
+        _collect(store, child, depth + 1, bytes(sub), nodes, leaves)
