@@ -39,6 +39,8 @@ INTERNAL_REF_SIZE = 40
 LEAF_REF_SIZE = 72
 BLOB_SIZE = 16 * HASH_SIZE
 _MAX_VERSION = 2**64 - 1
+#: Terminates the hex path in a node's store key.
+PATH_END = b"\xff"
 
 _node_encoder = msgspec.msgpack.Encoder()
 _node_decoder = msgspec.msgpack.Decoder(list[bytes | None])
@@ -122,14 +124,13 @@ def decode_leaf(data: bytes) -> tuple[bytes, bytes]:
 
 
 def path_bytes(key_hash: bytes, depth: int) -> bytes:
-    """``depth`` and the first ``depth`` nibbles of ``key_hash`` packed in bytes.
+    """The store-key form of the path of a node at ``depth`` on ``key_hash``'s path.
 
-    A trailing odd nibble keeps its high half, the low half zeroed.
+    The first ``depth`` nibbles as lowercase hex digits, then ``0xff``. In this form a
+    node sorts after all nodes below it and before its next sibling, so the post-order
+    in which an update creates nodes is key order, which RocksDB inserts fastest.
     """
-    whole = depth >> 1
-    if depth & 1:
-        return bytes((depth,)) + key_hash[:whole] + bytes((key_hash[whole] & 0xF0,))
-    return bytes((depth,)) + key_hash[:whole]
+    return key_hash.hex()[:depth].encode() + PATH_END
 
 
 def version_bytes(version: int) -> bytes:

@@ -5,7 +5,7 @@ Store layout, every key under the tree's ``prefix`` ``P``:
 ================================  ==================================================
 ``P m``                           latest and oldest retained version (8 + 8 bytes)
 ``P r <version>``                 root reference of a version (empty = empty tree)
-``P n <version> <depth> <path>``  internal node created at ``version``
+``P n <version> <path> ff``       internal node created at ``version``
 ``P l <version> <key_hash>``      leaf record (key and value) created at ``version``
 ``P v <key>``                     latest value of ``key`` (flat table for ``get``)
 ``P x <version>``                 keys of the records that became stale at ``version``
@@ -30,6 +30,7 @@ from xinlian.state.errors import CorruptStateError, PrunedVersionError, StateErr
 from xinlian.state.node import (
     BLOB_SIZE,
     LEAF_REF_SIZE,
+    PATH_END,
     Children,
     HashFn,
     Ref,
@@ -54,8 +55,6 @@ PIN_DEPTH = 3
 
 _ROOTS_CACHED = 64
 _split_blob = struct.Struct("32s" * RADIX).unpack
-_DEPTH_BYTES = [bytes((d,)) for d in range(65)]
-_HIGH_NIBBLE = [bytes((b & 0xF0,)) for b in range(256)]
 _stale_encoder = msgspec.msgpack.Encoder()
 _stale_decoder = msgspec.msgpack.Decoder(list[bytes])
 
@@ -336,7 +335,7 @@ class StateTree:
         deleted = 0
         prefix = self._prefix
         pn = self._pn
-        depth_at = len(pn) + 8
+        path_at = len(pn) + 8
         for key, data in records.items():
             if key in pending and pending[key] is None:
                 continue
@@ -344,7 +343,7 @@ class StateTree:
                 full = prefix + suffix
                 pending[full] = None
                 if full.startswith(pn):
-                    self._cache.discard(full, full[depth_at])
+                    self._cache.discard(full, len(full) - path_at - 1)
                 deleted += 1
             pending[key] = None
         for v in range(oldest, keep_from_version):
@@ -365,6 +364,7 @@ class _Update:
     __slots__ = (
         "cache",
         "hash",
+        "hexes",
         "khs",
         "news",
         "noop",
@@ -389,6 +389,7 @@ class _Update:
         self.stale: list[bytes] = []
         self.noop: set[bytes] = set()
         self.khs: list[bytes] = []
+        self.hexes: list[bytes] = []
         self.news: list[Ref | None] = []
 
     def run(
@@ -414,21 +415,24 @@ class _Update:
         if len(key_of) != len(changes):
             raise StateError("two keys of one update have the same key hash")
         khs = self.khs = sorted(key_of)
-        self.news = [new_of[kh] for kh in khs]
+        self.hexes = [kh.hex().encode() for kh in khs]
+        news = self.news = [new_of[kh] for kh in khs]
         new_root = self.update(base, 0, 0, len(khs)) if khs else base
-        # Stage leaf records and the flat table (skipping updates to the same value).
+        # Stage leaf records and the flat table (skipping updates to the same value),
+        # each in key order like the nodes: RocksDB inserts sorted runs fastest.
         pending = self.pending
         noop = self.noop
         pl_v = pl + vb
-        for kh, new in new_of.items():
-            key = key_of[kh]
-            if new is None:
-                pending[pv + key] = None
-            elif kh not in noop:
+        for kh, new in zip(khs, news, strict=True):
+            if new is not None and kh not in noop:
+                key = key_of[kh]
                 value = changes[key]
                 assert value is not None
                 pending[pl_v + kh] = len(key).to_bytes(4, "big") + key + value
-                pending[pv + key] = value
+        unchanged = {key_of[kh] for kh in noop}
+        for key in sorted(changes):
+            if key not in unchanged:
+                pending[pv + key] = changes[key]
         return new_root
 
     def finish(self, children: Children, depth: int, path: bytes) -> Ref | None:
@@ -533,10 +537,7 @@ class _Update:
         kh0 = khs[lo]
         bi = depth >> 1
         odd = depth & 1
-        if odd:
-            path = _DEPTH_BYTES[depth] + kh0[:bi] + _HIGH_NIBBLE[kh0[bi]]
-        else:
-            path = _DEPTH_BYTES[depth] + kh0[:bi]
+        path = self.hexes[lo][:depth] + PATH_END
         key = self.pn + ref[32:40] + path
         cache = self.cache
         entry = cache.take(key, depth)

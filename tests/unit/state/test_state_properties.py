@@ -242,8 +242,7 @@ def _collect(
         leaves.add(b"s/l" + ref[32:72])
         return
     whole = depth // 2
-    path = bytes([depth]) + kh[:whole] + (bytes([kh[whole] & 0xF0]) if depth % 2 else b"")
-    key = b"s/n" + ref[32:40] + path
+    key = b"s/n" + ref[32:40] + kh.hex()[:depth].encode() + b"\xff"
     nodes.add(key)
     data = store.get(key)
     assert data is not None, "a node of a retained version is missing"
