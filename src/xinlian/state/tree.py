@@ -485,22 +485,10 @@ class _Update:
         return self.finish(children, depth, path_bytes(entries[0][40:], depth))
 
     def merge_leaf(self, ref: Ref, depth: int, lo: int, hi: int) -> Ref | None:
-        """Operations ``lo:hi`` reach the slot of the leaf ``ref``."""
+        """Several operations ``lo:hi`` reach the slot of the leaf ``ref``."""
         lkh = ref[40:]
         khs = self.khs
         news = self.news
-        if hi - lo == 1:
-            kh = khs[lo]
-            new = news[lo]
-            if kh == lkh:
-                if new is not None and new[:32] == ref[:32]:
-                    self.noop.add(kh)
-                    return ref
-                self.stale.append(b"l" + ref[32:])
-                return new
-            if new is None:
-                return ref
-            return self.build(depth, [new, ref] if kh < lkh else [ref, new])
         entries: list[Ref] = []
         keep = True
         for i in range(lo, hi):
@@ -524,72 +512,65 @@ class _Update:
             self.stale.append(b"l" + ref[32:])
         return self.build(depth, entries)
 
+    def fetch(self, key: bytes, ref: Ref, depth: int) -> tuple[bytes, list[Ref | None]]:
+        """A node missing from the cache, from this batch or the store: its cache entry
+        and its child references."""
+        data = self.pending.get(key)
+        if data is None:
+            data = self.store_get(key)
+        if data is None:
+            raise CorruptStateError(
+                f"state node (version {int.from_bytes(ref[32:40], 'big')}, depth {depth}) "
+                "is missing; was its version pruned?"
+            )
+        refs = decode_internal(data)
+        return hash_blob(refs) + data, refs
+
     def update(self, ref: Ref | None, depth: int, lo: int, hi: int) -> Ref | None:
         """The subtree replacing ``ref`` at ``depth`` after operations ``lo:hi``."""
+        if hi - lo == 1:
+            return self.update_one(ref, depth, lo)
         if ref is None:
-            if hi - lo == 1:
-                return self.news[lo]
             return self.build(depth, [n for n in self.news[lo:hi] if n is not None])
         if len(ref) == LEAF_REF_SIZE:
             return self.merge_leaf(ref, depth, lo, hi)
-        # An internal node: load it (cache, then this batch, then the store).
+        # An internal node reached by several operations: load it, recurse into each
+        # touched child and rebuild it once. children[0] is the hash blob, patched for
+        # each changed child.
         khs = self.khs
-        kh0 = khs[lo]
-        bi = depth >> 1
-        odd = depth & 1
         path = self.hexes[lo][:depth] + PATH_END
         key = self.pn + ref[32:40] + path
         cache = self.cache
         entry = cache.take(key, depth)
         if entry is None:
-            data = self.pending.get(key)
-            if data is None:
-                data = self.store_get(key)
-            if data is None:
-                raise CorruptStateError(
-                    f"state node (version {int.from_bytes(ref[32:40], 'big')}, depth {depth}) "
-                    "is missing; was its version pruned?"
-                )
-            refs = decode_internal(data)
-            blob = hash_blob(refs)
-            entry = blob + data
+            entry, refs = self.fetch(key, ref, depth)
         else:
-            blob = entry[:BLOB_SIZE]
             refs = decode_refs(entry[BLOB_SIZE:])
-        # Recurse into each touched child, rebuilding this node once; children[0] is
-        # the hash blob, patched for each changed child.
+        blob = entry[:BLOB_SIZE]
         children: Children = [blob, *refs]
         changed = False
-        if hi - lo == 1:
-            nib = kh0[bi] & 0x0F if odd else kh0[bi] >> 4
+        update = self.update
+        bi = depth >> 1
+        odd = depth & 1
+        i = lo
+        while i < hi:
+            b = khs[i][bi]
+            nib = b & 0x0F if odd else b >> 4
+            j = i + 1
+            if odd:
+                while j < hi and khs[j][bi] & 0x0F == nib:
+                    j += 1
+            else:
+                while j < hi and khs[j][bi] >> 4 == nib:
+                    j += 1
             old = children[1 + nib]
-            new = self.update(old, depth + 1, lo, hi)
+            new = update(old, depth + 1, i, j)
             if new is not old:
                 children[1 + nib] = new
                 o = nib << 5
                 blob = blob[:o] + (EMPTY_HASH if new is None else new[:32]) + blob[o + 32 :]
                 changed = True
-        else:
-            update = self.update
-            i = lo
-            while i < hi:
-                b = khs[i][bi]
-                nib = b & 0x0F if odd else b >> 4
-                j = i + 1
-                if odd:
-                    while j < hi and khs[j][bi] & 0x0F == nib:
-                        j += 1
-                else:
-                    while j < hi and khs[j][bi] >> 4 == nib:
-                        j += 1
-                old = children[1 + nib]
-                new = update(old, depth + 1, i, j)
-                if new is not old:
-                    children[1 + nib] = new
-                    o = nib << 5
-                    blob = blob[:o] + (EMPTY_HASH if new is None else new[:32]) + blob[o + 32 :]
-                    changed = True
-                i = j
+            i = j
         if not changed:
             # Unchanged: back into the cache as most recently used.
             cache.put(key, depth, entry)
@@ -600,3 +581,79 @@ class _Update:
         self.stale.append(key[self.prefix_len :])
         children[0] = blob
         return self.finish(children, depth, path)
+
+    def update_one(self, top: Ref | None, depth: int, i: int) -> Ref | None:
+        """:meth:`update` for the single operation ``i``, without recursion: walk down to
+        the key's slot, then rebuild the nodes on the way back up."""
+        kh = self.khs[i]
+        hx = self.hexes[i]
+        new = self.news[i]
+        cache = self.cache
+        pn = self.pn
+        # Down: the internal nodes on the key's path.
+        path_nodes: list[tuple[bytes, int, bytes, bytes, bytes, list[Ref | None], int]] = []
+        ref = top
+        while ref is not None and len(ref) != LEAF_REF_SIZE:
+            path = hx[:depth] + PATH_END
+            key = pn + ref[32:40] + path
+            entry = cache.take(key, depth)
+            if entry is None:
+                entry, refs = self.fetch(key, ref, depth)
+            else:
+                refs = decode_refs(entry[BLOB_SIZE:])
+            b = kh[depth >> 1]
+            nib = b & 0x0F if depth & 1 else b >> 4
+            path_nodes.append((key, depth, path, entry, entry[:BLOB_SIZE], refs, nib))
+            ref = refs[nib]
+            depth += 1
+        # The slot: empty, this key's leaf, or another key's leaf.
+        result: Ref | None
+        if ref is None:
+            result = new
+        else:
+            lkh = ref[40:]
+            if kh == lkh:
+                if new is not None and new[:32] == ref[:32]:
+                    self.noop.add(kh)
+                    result = ref
+                else:
+                    self.stale.append(b"l" + ref[32:])
+                    result = new
+            elif new is None:
+                result = ref
+            else:
+                result = self.build(depth, [new, ref] if kh < lkh else [ref, new])
+        if result is ref:
+            for key, d, _, entry, _, _, _ in path_nodes:
+                cache.put(key, d, entry)
+            return top
+        # Up: every node on the path changes (or collapses into a lone leaf).
+        stale = self.stale
+        prefix_len = self.prefix_len
+        pending = self.pending
+        pn_v = self.pn_v
+        vb = self.vb
+        h = self.hash
+        for key, d, path, _, old_blob, refs, nib in reversed(path_nodes):
+            if d < PIN_DEPTH:
+                cache.discard(key, d)
+            stale.append(key[prefix_len:])
+            refs[nib] = result
+            if result is None or len(result) == LEAF_REF_SIZE:
+                empties = refs.count(None)
+                if empties == RADIX:
+                    continue  # result stays None
+                if empties == RADIX - 1:
+                    only = next(c for c in refs if c is not None)
+                    if len(only) == LEAF_REF_SIZE:
+                        result = only  # a lone leaf moves up
+                        continue
+            o = nib << 5
+            child_hash = EMPTY_HASH if result is None else result[:32]
+            blob = old_blob[:o] + child_hash + old_blob[o + 32 :]
+            data = encode_refs(refs)
+            node_key = pn_v + path
+            pending[node_key] = data
+            cache.put(node_key, d, blob + data)
+            result = h(INTERNAL_PREFIX + blob) + vb
+        return result
