@@ -99,7 +99,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     cmd = [sys.executable, "-m", "xinlian", "node", "start", "--home", str(layout.node_homes[0])]
     if args.profile:
-        cmd = ["py-spy", "record", "-o", str(args.profile), "-r", "50", "--", *cmd]
+        fmt = "raw" if args.profile.suffix == ".txt" else "flamegraph"
+        cmd = ["py-spy", "record", "-o", str(args.profile), "-f", fmt, "-r", "50", "--", *cmd]
     node = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         async with aiohttp.ClientSession() as session:
@@ -257,7 +258,7 @@ def main() -> None:
     parser.add_argument("--block-ms", type=int, default=200, help="block interval")
     parser.add_argument("--tick-ms", type=int, default=100, help="submission batch period")
     parser.add_argument("--port", type=int, default=18645)
-    parser.add_argument("--profile", type=Path, help="record the node with py-spy to this SVG")
+    parser.add_argument("--profile", type=Path, help="record the node with py-spy (.svg flame graph or .txt collapsed stacks)")
     args = parser.parse_args()
     result = asyncio.run(run(args))
     print(json.dumps(result, indent=2))

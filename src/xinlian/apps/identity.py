@@ -12,6 +12,7 @@ revoke roles on them. Organisations themselves are added and removed by governan
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import ClassVar
 
 from msgspec import Struct
@@ -58,13 +59,24 @@ def account_key(address: str) -> bytes:
 
 
 def load_account(raw: bytes | None) -> Account | None:
-    """Decode a stored account record."""
-    return None if raw is None else decode(raw, Account)
+    """Decode a stored account record (cached: every transaction reads its sender's)."""
+    return None if raw is None else _decode_account(raw)
 
 
 def load_org(raw: bytes | None) -> Org | None:
-    """Decode a stored organisation record."""
-    return None if raw is None else decode(raw, Org)
+    """Decode a stored organisation record (cached like accounts)."""
+    return None if raw is None else _decode_org(raw)
+
+
+# Records are frozen, so one decoded instance can serve every reader of the same bytes.
+@lru_cache(maxsize=65536)
+def _decode_account(raw: bytes) -> Account:
+    return decode(raw, Account)
+
+
+@lru_cache(maxsize=1024)
+def _decode_org(raw: bytes) -> Org:
+    return decode(raw, Org)
 
 
 def _check_roles(roles: list[str]) -> list[str]:

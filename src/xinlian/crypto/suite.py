@@ -73,6 +73,19 @@ def get_suite(name: str) -> CryptoSuite:
     raise CryptoError(f"unknown crypto suite {name!r}; choose 'ed25519' or 'sm'")
 
 
+_ADDRESSES: dict[tuple[str, bytes], str] = {}
+_ADDRESSES_MAX = 65536
+
+
 def address_of(suite: CryptoSuite, public_key: bytes) -> str:
-    """An account's address: the first 20 bytes of the suite hash of its public key, in hex."""
-    return suite.hash(public_key)[:20].hex()
+    """An account's address: the first 20 bytes of the suite hash of its public key, in hex.
+
+    Cached: admission derives the sender's address for every transaction.
+    """
+    key = (suite.name, public_key)
+    address = _ADDRESSES.get(key)
+    if address is None:
+        if len(_ADDRESSES) >= _ADDRESSES_MAX:
+            _ADDRESSES.clear()
+        address = _ADDRESSES[key] = suite.hash(public_key)[:20].hex()
+    return address

@@ -24,7 +24,7 @@ from xinlian.apps.base import App, CallError, Role
 from xinlian.codec import CodecError, decode, encode
 from xinlian.crypto import CryptoSuite
 from xinlian.execution.errors import ExecutionError, InvalidBlock, InvalidTransaction
-from xinlian.execution.gas import GasMeter, intrinsic_gas
+from xinlian.execution.gas import GAS, GasMeter, intrinsic_gas
 from xinlian.execution.overlay import AppState, BlockOverlay, Reader, TxOverlay
 from xinlian.types import Event, Receipt, TxEnvelope, TxStatus
 from xinlian.types.genesis import ChainParams, Genesis
@@ -96,10 +96,8 @@ class _Context:
         self.events: list[Event] = []
 
     def emit(self, event: Event) -> None:
-        from xinlian.execution.gas import GAS
-
-        size = len(event.type) + sum(len(k) + len(v) for k, v in event.attributes.items())
-        self.meter.charge(GAS.event + GAS.event_byte * size)
+        # EVENT GAS: per byte of the event's canonical encoding.
+        self.meter.charge(GAS.event + GAS.event_byte * len(encode(event)))
         self.events.append(event)
 
     def charge(self, gas: int) -> None:

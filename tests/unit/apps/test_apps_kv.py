@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from xinlian.apps import kv
+from xinlian.codec import encode
 from xinlian.execution import GAS
 from xinlian.execution.gas import intrinsic_gas
 from xinlian.types import Event, TxStatus
@@ -92,7 +93,9 @@ def test_delete_gas(world: Any, helpers: SimpleNamespace) -> None:
     put(world, "writer_a", "k", "value")
     env = world.tx("writer_a", "kv", "delete", {"key": "k"})
     (r,) = world.run([env]).receipts
-    event_size = len("kv.delete") + len("key") + 1 + len("writer") + 40
+    event_size = len(
+        encode(Event("kv.delete", {"key": "k", "writer": helpers.address("writer_a")}))
+    )
     assert r.gas_used == (
         intrinsic_gas(len(env.raw))
         + GAS.read

@@ -75,7 +75,8 @@ def probe_world(helpers: SimpleNamespace) -> Any:
 
 
 def kv_put_gas(raw_len: int, key: str, value: str, writer: str) -> int:
-    size = len("kv.put") + len("key") + len(key) + len("writer") + len(writer)
+    # Events cost per byte of their canonical encoding.
+    size = len(encode(Event("kv.put", {"key": key, "writer": writer})))
     return (
         intrinsic_gas(raw_len)
         + GAS.write
