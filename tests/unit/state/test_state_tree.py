@@ -295,3 +295,14 @@ def test_batch_entries_are_staged_in_key_order(tree: StateTree, store: MemorySto
         keys = [k for k in batch.pending if k.startswith(section)]
         assert len(keys) > 50
         assert keys == sorted(keys), section
+
+
+def test_unchanged_nodes_stay_cached(store: MemoryStore) -> None:
+    tree = StateTree(store, sha)
+    commit(tree, store, 0, {b"k%d" % i: b"v" for i in range(2000)})
+    before = len(tree._cache)
+    assert before > 100
+    # Deleting absent keys and rewriting equal values walk the tree but change nothing.
+    commit(tree, store, 1, {b"absent%d" % i: None for i in range(200)})
+    commit(tree, store, 2, {b"k%d" % i: b"v" for i in range(0, 2000, 7)})
+    assert len(tree._cache) == before
