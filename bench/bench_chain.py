@@ -258,7 +258,11 @@ def main() -> None:
     parser.add_argument("--block-ms", type=int, default=200, help="block interval")
     parser.add_argument("--tick-ms", type=int, default=100, help="submission batch period")
     parser.add_argument("--port", type=int, default=18645)
-    parser.add_argument("--profile", type=Path, help="record the node with py-spy (.svg flame graph or .txt collapsed stacks)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record the node with py-spy (.svg flame graph or .txt collapsed stacks)",
+    )
     args = parser.parse_args()
     result = asyncio.run(run(args))
     print(json.dumps(result, indent=2))
