@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--keys", type=int, default=1_000_000, help="keys in the state")
     ap.add_argument("--changes", type=int, default=10_000, help="changed keys per block")
-    ap.add_argument("--blocks", type=int, default=3, help="measured blocks")
+    ap.add_argument("--blocks", type=int, default=5, help="measured blocks")
     ap.add_argument("--proofs", type=int, default=1000, help="proofs to generate")
     ap.add_argument("--build-batch", type=int, default=50_000, help="keys per build block")
     ap.add_argument("--cache-nodes", type=int, default=None, help="node cache size")
