@@ -97,7 +97,7 @@ class Chain:
         stored = self.ledger.genesis_json()
         genesis_json = msgspec.json.encode(self.genesis)
         if stored is not None:
-            if self.suite.hash(encode(decode_genesis(stored))) != self.genesis_hash:
+            if self.suite.hash(encode(load_genesis(stored))) != self.genesis_hash:
                 raise ChainError("this data directory belongs to a different genesis")
             return
         batch = WriteBatch()
@@ -222,11 +222,3 @@ class Chain:
         vote = Vote(self.chain_id, int(VoteType.PRECOMMIT), height, 0, block_hash)
         signature = self.suite.sign(private_key, encode(vote))
         return Commit(height, 0, block_hash, [CommitSig(index, signature)])
-
-
-def decode_genesis(raw: bytes) -> Genesis:
-    """Decode a stored genesis document."""
-    return load_genesis(raw)
-
-
-__all__ = ["Chain", "ChainError", "CommittedBlock", "decode", "load_genesis", "validator_set"]
