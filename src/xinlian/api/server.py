@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiohttp import WSMsgType, web
 
 from xinlian import __version__
 from xinlian.api.problems import Problem, bad_request, not_found
+from xinlian.api.ratelimit import RateLimiter
 from xinlian.api.spec import openapi_spec
 from xinlian.api.views import block_json, commit_json, header_json, receipt_json, tx_json
 from xinlian.apps.identity import account_key, load_account
@@ -28,6 +30,7 @@ from xinlian.state import PrunedVersionError, VersionError
 log = logging.getLogger("xinlian.api")
 
 NODE: web.AppKey[Node] = web.AppKey("node", Node)
+LIMITER: web.AppKey[RateLimiter] = web.AppKey("limiter", RateLimiter)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: Most events sent per block over the WebSocket (the rest: GET /v1/events).
@@ -386,6 +389,16 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Render every error as problem+json; never let an exception become a bare 500."""
     try:
+        wait = request.app[LIMITER].allow(request.remote or "")
+        if wait > 0:
+            response = Problem(
+                429,
+                "Too Many Requests",
+                f"request rate limit reached; retry in {wait:.2f}s",
+                "rate_limited",
+            ).response(request.path)
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return response
         return await handler(request)
     except Problem as problem:
         return problem.response(request.path)
@@ -418,6 +431,7 @@ def create_app(node: Node) -> web.Application:
         middlewares=[problem_middleware], client_max_size=node.config.api.max_body_bytes
     )
     app[NODE] = node
+    app[LIMITER] = RateLimiter(node.config.api.rate_limit, node.config.api.rate_burst)
     r = app.router
     r.add_get("/healthz", healthz)
     r.add_get("/metrics", metrics)

@@ -343,6 +343,10 @@ def openapi_spec() -> dict[str, Any]:
             }
         },
     }
+    # Any operation may be refused by the per-client rate limit.
+    for item in paths.values():
+        for operation in item.values():
+            operation["responses"].update(_problems(429))
     return {
         "openapi": "3.0.3",
         "info": {

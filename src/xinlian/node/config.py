@@ -17,6 +17,9 @@ A node's home directory::
     host = "127.0.0.1"
     port = 8545
     max_body_bytes = 8388608
+    max_batch = 10000
+    rate_limit = 1000     # requests per second per client address
+    rate_burst = 2000
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ class ApiConfig:
     port: int = 8545
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 10_000
+    #: Requests per second allowed to one client address (token bucket), and its burst.
+    rate_limit: int = 1000
+    rate_burst: int = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +108,8 @@ def load_config(home: Path) -> NodeConfig:
             port=_int(api, "port", 8545, 0, 65535),
             max_body_bytes=_int(api, "max_body_bytes", 8 * 1024 * 1024, 1024, 1 << 30),
             max_batch=_int(api, "max_batch", 10_000, 1, 1_000_000),
+            rate_limit=_int(api, "rate_limit", 1000, 1, 10**7),
+            rate_burst=_int(api, "rate_burst", 2000, 1, 10**7),
         ),
     )
 
@@ -119,4 +127,6 @@ def render_config(name: str, port: int, block_interval_ms: int = 200) -> str:
         f"port = {port}\n"
         "max_body_bytes = 8388608\n"
         "max_batch = 10000\n"
+        "rate_limit = 1000\n"
+        "rate_burst = 2000\n"
     )
