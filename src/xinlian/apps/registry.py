@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from xinlian.apps.base import App
+from xinlian.apps.evidence import EvidenceApp
 from xinlian.apps.governance import GovernanceApp
 from xinlian.apps.identity import IdentityApp
 from xinlian.apps.kv import KvApp
@@ -10,5 +11,5 @@ from xinlian.apps.kv import KvApp
 
 def builtin_apps() -> dict[str, App]:
     """A fresh table of the built-in apps keyed by name (genesis order: identity first)."""
-    apps: list[App] = [IdentityApp(), GovernanceApp(), KvApp()]
+    apps: list[App] = [IdentityApp(), GovernanceApp(), KvApp(), EvidenceApp()]
     return {app.name: app for app in apps}

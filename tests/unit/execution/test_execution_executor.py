@@ -322,7 +322,8 @@ def test_unknown_target(world: Any) -> None:
     receipt = world.call("writer_a", "nope", "put", {})
     assert receipt.status == TxStatus.UNKNOWN_TARGET
     assert (
-        receipt.error == "unknown target 'nope'; built-in apps are ['governance', 'identity', 'kv']"
+        receipt.error == "unknown target 'nope'; built-in apps are "
+        "['evidence', 'governance', 'identity', 'kv']"
     )
     assert world.nonce("writer_a") == 1
 
