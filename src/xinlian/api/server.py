@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from xinlian.api.evidence import get_custody, get_evidence, get_receipt
 from xinlian.api.middleware import problem_middleware
 from xinlian.api.ratelimit import RateLimiter
 from xinlian.api.reads import (
@@ -53,6 +54,9 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/accounts/{address}", account)
     r.add_get("/v1/events", events)
     r.add_get("/v1/ws", websocket)
+    r.add_get("/v1/evidence/{digest}", get_evidence)
+    r.add_get("/v1/evidence/{digest}/custody", get_custody)
+    r.add_get("/v1/evidence/{digest}/receipt", get_receipt)
     return app
 
 

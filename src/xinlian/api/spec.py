@@ -108,6 +108,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 HASH_PARAM = {"name": "hash", "in": "path", "required": True, "schema": {"type": "string"}}
+DIGEST_PARAM = {"name": "digest", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 @lru_cache(maxsize=1)
@@ -340,6 +341,41 @@ def openapi_spec() -> dict[str, Any]:
                     },
                 ],
                 "responses": {**_ok(_obj({"events": {"type": "array"}})), **_problems(400)},
+            }
+        },
+        "/v1/evidence/{digest}": {
+            "get": {
+                "summary": "Where a digest was first anchored",
+                "operationId": "getEvidence",
+                "parameters": [DIGEST_PARAM],
+                "responses": {**_ok({"type": "object"}), **_problems(400, 404)},
+            }
+        },
+        "/v1/evidence/{digest}/custody": {
+            "get": {
+                "summary": "Chain of custody of an anchored digest",
+                "operationId": "getEvidenceCustody",
+                "parameters": [DIGEST_PARAM],
+                "responses": {
+                    **_ok(_obj({"custody": {"type": "array"}}, ["custody"])),
+                    **_problems(400, 404),
+                },
+            }
+        },
+        "/v1/evidence/{digest}/receipt": {
+            "get": {
+                "summary": "Offline-verifiable evidence receipt (version 1)",
+                "operationId": "getEvidenceReceipt",
+                "parameters": [DIGEST_PARAM],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {"version": {"type": "integer"}, "digest": HASH},
+                            ["version", "digest"],
+                        )
+                    ),
+                    **_problems(400, 404, 409),
+                },
             }
         },
     }
