@@ -54,6 +54,8 @@ DEFAULT_CACHE_NODES = 250_000
 PIN_DEPTH = 3
 
 _ROOTS_CACHED = 64
+#: Up to this many changed children, a rebuilt node's hash blob is patched in place.
+_SPLICE_MAX = 4
 _split_blob = struct.Struct("32s" * RADIX).unpack
 _stale_encoder = msgspec.msgpack.Encoder()
 _stale_decoder = msgspec.msgpack.Decoder(list[bytes])
@@ -546,9 +548,8 @@ class _Update:
             entry, refs = self.fetch(key, ref, depth)
         else:
             refs = decode_refs(entry[BLOB_SIZE:])
-        blob = entry[:BLOB_SIZE]
-        children: Children = [blob, *refs]
-        changed = False
+        children: Children = [None, *refs]
+        changed: list[int] = []  # nibbles of the children that changed
         update = self.update
         bi = depth >> 1
         odd = depth & 1
@@ -567,9 +568,7 @@ class _Update:
             new = update(old, depth + 1, i, j)
             if new is not old:
                 children[1 + nib] = new
-                o = nib << 5
-                blob = blob[:o] + (EMPTY_HASH if new is None else new[:32]) + blob[o + 32 :]
-                changed = True
+                changed.append(nib)
             i = j
         if not changed:
             # Unchanged: back into the cache as most recently used.
@@ -579,7 +578,16 @@ class _Update:
         if depth < PIN_DEPTH:
             cache.discard(key, depth)
         self.stale.append(key[self.prefix_len :])
-        children[0] = blob
+        if len(changed) > _SPLICE_MAX:
+            # Many changed children (the top levels): one join beats many splices.
+            children[0] = hash_blob(children[1:])
+        else:
+            blob = entry[:BLOB_SIZE]
+            for nib in changed:
+                o = nib << 5
+                c = children[1 + nib]
+                blob = blob[:o] + (EMPTY_HASH if c is None else c[:32]) + blob[o + 32 :]
+            children[0] = blob
         return self.finish(children, depth, path)
 
     def update_one(self, top: Ref | None, depth: int, i: int) -> Ref | None:
@@ -591,7 +599,7 @@ class _Update:
         cache = self.cache
         pn = self.pn
         # Down: the internal nodes on the key's path.
-        path_nodes: list[tuple[bytes, int, bytes, bytes, bytes, list[Ref | None], int]] = []
+        path_nodes: list[tuple[bytes, int, bytes, bytes, list[Ref | None], int]] = []
         ref = top
         while ref is not None and len(ref) != LEAF_REF_SIZE:
             path = hx[:depth] + PATH_END
@@ -603,7 +611,7 @@ class _Update:
                 refs = decode_refs(entry[BLOB_SIZE:])
             b = kh[depth >> 1]
             nib = b & 0x0F if depth & 1 else b >> 4
-            path_nodes.append((key, depth, path, entry, entry[:BLOB_SIZE], refs, nib))
+            path_nodes.append((key, depth, path, entry, refs, nib))
             ref = refs[nib]
             depth += 1
         # The slot: empty, this key's leaf, or another key's leaf.
@@ -624,7 +632,7 @@ class _Update:
             else:
                 result = self.build(depth, [new, ref] if kh < lkh else [ref, new])
         if result is ref:
-            for key, d, _, entry, _, _, _ in path_nodes:
+            for key, d, _, entry, _, _ in path_nodes:
                 cache.put(key, d, entry)
             return top
         # Up: every node on the path changes (or collapses into a lone leaf).
@@ -634,7 +642,7 @@ class _Update:
         pn_v = self.pn_v
         vb = self.vb
         h = self.hash
-        for key, d, path, _, old_blob, refs, nib in reversed(path_nodes):
+        for key, d, path, entry, refs, nib in reversed(path_nodes):
             if d < PIN_DEPTH:
                 cache.discard(key, d)
             stale.append(key[prefix_len:])
@@ -650,7 +658,7 @@ class _Update:
                         continue
             o = nib << 5
             child_hash = EMPTY_HASH if result is None else result[:32]
-            blob = old_blob[:o] + child_hash + old_blob[o + 32 :]
+            blob = entry[:o] + child_hash + entry[o + 32 : BLOB_SIZE]
             data = encode_refs(refs)
             node_key = pn_v + path
             pending[node_key] = data
