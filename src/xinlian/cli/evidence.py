@@ -1,0 +1,294 @@
+"""``xinlian evidence``: anchor files, look evidence up, get and verify receipts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from xinlian.cli.common import echo_json, fail, json_option, make_client, status_line, url_option
+from xinlian.sdk import load_genesis
+from xinlian.sdk.evidence import (
+    CATEGORIES,
+    anchor,
+    fetch_receipt,
+    get_evidence,
+    hash_file,
+    verify_receipt,
+)
+from xinlian.sdk.session import as_hash
+
+
+@click.group("evidence")
+def evidence_group() -> None:
+    """Anchor file digests, look them up, fetch and verify receipts offline.
+
+    \b
+      xinlian evidence anchor --key keys/org1-writer.key contract.pdf
+      xinlian evidence receipt <digest> -o contract.receipt.json
+      xinlian evidence verify contract.pdf --receipt contract.receipt.json \\
+          --genesis genesis.json
+    """
+
+
+def _key_option(fn: Any) -> Any:
+    return click.option(
+        "--key",
+        "key",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        help="Key file of an account with the writer role.",
+    )(fn)
+
+
+def _anchor_options(fn: Any) -> Any:
+    fn = click.option(
+        "--meta",
+        "meta",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Metadata entry (repeatable, at most 16).",
+    )(fn)
+    fn = click.option("--parent", default=None, help="Digest (hex) of the parent evidence.")(fn)
+    fn = click.option("--ref", "ref", default="", help="Submitter reference (case number...).")(fn)
+    fn = click.option(
+        "--category",
+        type=click.Choice(CATEGORIES),
+        default="other",
+        show_default=True,
+        help="Evidence category.",
+    )(fn)
+    return fn
+
+
+def _parse_meta(items: tuple[str, ...]) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            fail(f"--meta {item!r}: expected KEY=VALUE")
+        meta[key] = value
+    return meta
+
+
+def _hash_files(files: list[Path], suite_name: str) -> list[bytes]:
+    total = sum(f.stat().st_size for f in files)
+    digests: list[bytes] = []
+    with click.progressbar(
+        length=total, label="hashing", file=click.get_text_stream("stderr")
+    ) as bar:
+        for f in files:
+            digests.append(hash_file(f, suite_name, bar.update))
+    return digests
+
+
+def _anchor_files(
+    files: list[Path],
+    key: Path,
+    category: str,
+    ref: str,
+    parent: str | None,
+    meta: tuple[str, ...],
+    url: str,
+    as_json: bool,
+) -> None:
+    if not files:
+        fail("no files to anchor")
+    meta_d = _parse_meta(meta)
+    parent_b = as_hash(parent) if parent else None
+    with make_client(url, None, key) as client:
+        _, suite = client.chain()
+        digests = _hash_files(files, suite.name)
+        unique = len(set(digests))
+        with click.progressbar(
+            length=unique, label="anchoring", file=click.get_text_stream("stderr")
+        ) as bar:
+            results = anchor(
+                client,
+                digests,
+                category=category,
+                submitter_ref=ref,
+                parent=parent_b,
+                meta=meta_d,
+                progress=bar.update,
+            )
+    failed = [r for r in results if r.receipt is None or not r.receipt.ok]
+    txs = [
+        {"hash": r.hash.hex(), "height": r.height, "ok": bool(r.receipt and r.receipt.ok)}
+        for r in results
+    ]
+    if as_json:
+        echo_json(
+            {
+                "files": [
+                    {"file": str(f), "digest": d.hex()} for f, d in zip(files, digests, strict=True)
+                ],
+                "transactions": txs,
+            }
+        )
+    else:
+        for f, d in zip(files, digests, strict=True):
+            click.echo(f"{d.hex()}  {f}")
+        for r in results:
+            state = "OK" if r.receipt and r.receipt.ok else "FAILED"
+            click.echo(f"transaction {r.hash.hex()}  block {r.height}  {state}")
+        click.echo(f"{len(files)} files, {unique} distinct digests in {len(results)} transactions")
+    if failed:
+        first = failed[0]
+        fail(
+            f"transaction {first.hash.hex()} failed: {first.receipt.error if first.receipt else ''}"
+        )
+
+
+@evidence_group.command("anchor")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@_key_option
+@_anchor_options
+@url_option
+@json_option
+def anchor_cmd(
+    files: tuple[Path, ...],
+    key: Path,
+    category: str,
+    ref: str,
+    parent: str | None,
+    meta: tuple[str, ...],
+    url: str,
+    as_json: bool,
+) -> None:
+    """Hash FILES locally (streaming; files never leave this machine) and anchor their
+    digests, in as many transactions as the chain's size limit needs."""
+    _anchor_files(list(files), key, category, ref, parent, meta, url, as_json)
+
+
+@evidence_group.command("anchor-dir")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_key_option
+@_anchor_options
+@url_option
+@json_option
+def anchor_dir_cmd(
+    directory: Path,
+    key: Path,
+    category: str,
+    ref: str,
+    parent: str | None,
+    meta: tuple[str, ...],
+    url: str,
+    as_json: bool,
+) -> None:
+    """Anchor every file under DIRECTORY (recursively, in path order)."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    _anchor_files(files, key, category, ref, parent, meta, url, as_json)
+
+
+def _when(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds")
+
+
+@evidence_group.command("get")
+@click.argument("digest")
+@url_option
+@json_option
+def get_cmd(digest: str, url: str, as_json: bool) -> None:
+    """Where DIGEST (hex) was first anchored."""
+    with make_client(url) as client:
+        record = get_evidence(client, as_hash(digest))
+    if record is None:
+        fail(f"digest {digest} is not anchored")
+    if as_json:
+        echo_json(record)
+        return
+    click.echo(f"digest     {record['digest']}")
+    click.echo(f"block      {record['height']}  at {_when(record['time_ms'])}")
+    click.echo(
+        f"tx         {record['tx_hash']}  (batch index {record['index']} of {record['count']})"
+    )
+    click.echo(f"submitter  {record['submitter']}  ref {record['submitter_ref']!r}")
+    click.echo(f"category   {record['category']}")
+    if record.get("parent"):
+        click.echo(f"parent     {record['parent']}")
+    for k, v in sorted(record.get("meta", {}).items()):
+        click.echo(f"meta       {k} = {v}")
+
+
+@evidence_group.command("receipt")
+@click.argument("digest")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the receipt here (default: stdout).",
+)
+@url_option
+def receipt_cmd(digest: str, output: Path | None, url: str) -> None:
+    """Fetch the offline-verifiable receipt of DIGEST (hex)."""
+    with make_client(url) as client:
+        receipt = fetch_receipt(client, as_hash(digest))
+    data = receipt.dumps()
+    if output is None:
+        click.echo(data.decode(), nl=False)
+    else:
+        output.write_bytes(data)
+        click.echo(
+            f"receipt of {receipt.digest.hex()} (block {receipt.height}) written to {output}"
+        )
+
+
+@evidence_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--receipt",
+    "receipt",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The receipt JSON.",
+)
+@click.option(
+    "--genesis",
+    "genesis",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The chain's genesis.json (the trust anchor).",
+)
+@json_option
+def verify_cmd(file: Path, receipt: Path, genesis: Path, as_json: bool) -> None:
+    """Verify FILE against a receipt, offline: no node, no network.
+
+    Checks the file digest, the batch Merkle path, the transaction and its proof, the
+    receipt and its proof, the header, the validator set and more than two thirds of
+    valid validator signatures. Exits with status 1 naming the check that failed.
+    """
+    with status_line(f"verifying {file}…"):
+        got = verify_receipt(receipt, load_genesis(genesis), file)
+    if as_json:
+        doc: dict[str, Any] = {
+            "verified": True,
+            "digest": got.digest.hex(),
+            "chain_id": got.chain_id,
+            "height": got.height,
+            "time_ms": got.time_ms,
+            "block_hash": got.block_hash.hex(),
+            "tx_hash": got.tx_hash.hex(),
+            "submitter": got.submitter,
+            "category": got.category,
+            "submitter_ref": got.submitter_ref,
+            "signed_power": got.signed_power,
+            "total_power": got.total_power,
+        }
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"OK: {file} was anchored on chain {got.chain_id!r}")
+    click.echo(f"  digest     {got.digest.hex()}")
+    click.echo(f"  block      {got.height} at {_when(got.time_ms)} ({got.block_hash.hex()[:16]}…)")
+    click.echo(
+        f"  tx         {got.tx_hash.hex()} (batch index {got.batch_index} of {got.batch_size})"
+    )
+    click.echo(f"  submitter  {got.submitter}  category {got.category}  ref {got.submitter_ref!r}")
+    click.echo(f"  signed by  {got.signed_power} of {got.total_power} voting power")
