@@ -64,7 +64,7 @@ class Connection:
 
     async def flush(self, timeout: float) -> None:
         """Wait (at most ``timeout`` seconds) until the queue is written out."""
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(TimeoutError, OSError):
             async with asyncio.timeout(timeout):
                 while len(self.queue) and not self.closed:
                     await asyncio.sleep(0.005)

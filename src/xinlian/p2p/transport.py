@@ -308,6 +308,8 @@ class Transport:
                 connection = await self._dial(address)
             except (OSError, TimeoutError, P2PError) as exc:
                 log.debug("dial %s failed: %s", address, exc)
+            except Exception:  # a bug must not end reconnection to this peer
+                log.exception("dialing %s failed unexpectedly", address)
             else:
                 await connection.wait_closed(self.config.close_timeout)
                 if self._clock() - started >= self.config.stable_after:
