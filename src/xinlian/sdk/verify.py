@@ -15,6 +15,8 @@ import msgspec
 
 from xinlian.codec import encode
 from xinlian.crypto import CryptoError, CryptoSuite, get_suite
+from xinlian.crypto.certificate import CertificateError
+from xinlian.crypto.certificate import verify_commit as _verify_commit
 from xinlian.crypto.merkle import verify_merkle_proof
 from xinlian.crypto.proofs import verify_state_proof as _verify_state_proof
 from xinlian.sdk.errors import VerificationError, XinlianError
@@ -27,8 +29,6 @@ from xinlian.types import (
     StateProof,
     Validator,
     ValidatorSet,
-    Vote,
-    VoteType,
 )
 from xinlian.types.genesis import Genesis
 
@@ -99,12 +99,9 @@ def block_hash(suite: CryptoSuite, header: BlockHeader) -> bytes:
 def verify_commit(
     suite: CryptoSuite, header: BlockHeader, commit: Commit, validator_set: ValidatorSet
 ) -> int:
-    """Check that ``commit`` certifies ``header`` under ``validator_set``.
-
-    The header must name ``validator_set`` (its ``validators_hash``); the commit must be
-    for this header's hash and height; every signature must be a valid precommit
-    ``Vote(chain_id, PRECOMMIT, height, round, block_hash)`` by a distinct validator of the
-    set; and the signers must hold more than two thirds of the total voting power.
+    """Check that ``commit`` certifies ``header`` under ``validator_set``: the header names
+    the set, the commit is for this header, and distinct validators holding more than two
+    thirds of the voting power signed its precommit (``xinlian.crypto.certificate``).
 
     Returns:
         The voting power that signed.
@@ -112,54 +109,10 @@ def verify_commit(
     Raises:
         VerificationError: naming the first problem found.
     """
-    expected_vs = validator_set_hash(suite, validator_set)
-    if header.validators_hash != expected_vs:
-        raise VerificationError(
-            f"header {header.height} names validator set {header.validators_hash.hex()[:16]}"
-            f"…, not the trusted set {expected_vs.hex()[:16]}… (validator-set change?)"
-        )
-    hash_ = block_hash(suite, header)
-    if commit.block_hash != hash_:
-        raise VerificationError(
-            f"commit is for block {commit.block_hash.hex()[:16]}…, "
-            f"not for this header ({hash_.hex()[:16]}…)"
-        )
-    if commit.height != header.height:
-        raise VerificationError(
-            f"commit is for height {commit.height}, header is at {header.height}"
-        )
-    total = validator_set.total_power
-    if total <= 0:
-        raise VerificationError("the validator set has no voting power")
-    message = encode(
-        Vote(header.chain_id, int(VoteType.PRECOMMIT), header.height, commit.round, hash_)
-    )
-    validators = validator_set.validators
-    seen: set[int] = set()
-    signed = 0
-    for sig in commit.signatures:
-        index = sig.validator_index
-        if not 0 <= index < len(validators):
-            raise VerificationError(
-                f"commit names validator index {index}, the set has {len(validators)}"
-            )
-        if index in seen:
-            raise VerificationError(
-                f"validator {index} ({validators[index].name}) signed the commit twice"
-            )
-        seen.add(index)
-        validator = validators[index]
-        if not suite.verify(validator.public_key, message, sig.signature):
-            raise VerificationError(
-                f"bad precommit signature of validator {index} "
-                f"({validator.name}) on block {header.height}"
-            )
-        signed += validator.power
-    if signed * 3 <= total * 2:
-        raise VerificationError(
-            f"commit carries {signed} of {total} voting power; more than two thirds is required"
-        )
-    return signed
+    try:
+        return _verify_commit(suite, header, commit, validator_set)
+    except CertificateError as exc:
+        raise VerificationError(str(exc)) from None
 
 
 def verify_tx_proof(

@@ -1,0 +1,81 @@
+"""Commit certificates: checking that more than 2/3 of voting power signed a block.
+
+Shared by nodes (accepting blocks from peers) and by the SDK (verifying offline), so both
+apply exactly the same rule.
+"""
+
+from __future__ import annotations
+
+from xinlian.codec import encode
+from xinlian.crypto.suite import CryptoError, CryptoSuite
+from xinlian.types import BlockHeader, Commit, ValidatorSet, Vote, VoteType
+
+
+class CertificateError(CryptoError):
+    """A commit certificate that does not prove its block final."""
+
+
+def verify_commit(
+    suite: CryptoSuite, header: BlockHeader, commit: Commit, validator_set: ValidatorSet
+) -> int:
+    """Check that ``commit`` certifies ``header`` under ``validator_set``.
+
+    The header must name ``validator_set`` (its ``validators_hash``); the commit must be
+    for this header's hash and height; every signature must be a valid precommit
+    ``Vote(chain_id, PRECOMMIT, height, round, block_hash)`` by a distinct validator of the
+    set; and the signers must hold more than two thirds of the total voting power.
+
+    Returns:
+        The voting power that signed.
+
+    Raises:
+        CertificateError: naming the first problem found.
+    """
+    expected_vs = suite.hash(encode(validator_set))
+    if header.validators_hash != expected_vs:
+        raise CertificateError(
+            f"header {header.height} names validator set {header.validators_hash.hex()[:16]}"
+            f"…, not the trusted set {expected_vs.hex()[:16]}… (validator-set change?)"
+        )
+    block_hash = suite.hash(encode(header))
+    if commit.block_hash != block_hash:
+        raise CertificateError(
+            f"commit is for block {commit.block_hash.hex()[:16]}…, "
+            f"not for this header ({block_hash.hex()[:16]}…)"
+        )
+    if commit.height != header.height:
+        raise CertificateError(
+            f"commit is for height {commit.height}, header is at {header.height}"
+        )
+    total = validator_set.total_power
+    if total <= 0:
+        raise CertificateError("the validator set has no voting power")
+    message = encode(
+        Vote(header.chain_id, int(VoteType.PRECOMMIT), header.height, commit.round, block_hash)
+    )
+    validators = validator_set.validators
+    seen: set[int] = set()
+    signed = 0
+    for sig in commit.signatures:
+        index = sig.validator_index
+        if not 0 <= index < len(validators):
+            raise CertificateError(
+                f"commit names validator index {index}, the set has {len(validators)}"
+            )
+        if index in seen:
+            raise CertificateError(
+                f"validator {index} ({validators[index].name}) signed the commit twice"
+            )
+        seen.add(index)
+        validator = validators[index]
+        if not suite.verify(validator.public_key, message, sig.signature):
+            raise CertificateError(
+                f"bad precommit signature of validator {index} "
+                f"({validator.name}) on block {header.height}"
+            )
+        signed += validator.power
+    if signed * 3 <= total * 2:
+        raise CertificateError(
+            f"commit carries {signed} of {total} voting power; more than two thirds is required"
+        )
+    return signed
