@@ -94,6 +94,10 @@ class Mempool:
     def __contains__(self, tx_hash: bytes) -> bool:
         return tx_hash in self._by_hash
 
+    def get(self, tx_hash: bytes) -> TxEnvelope | None:
+        """The pending transaction with this hash, if any (already authenticated)."""
+        return self._by_hash.get(tx_hash)
+
     def add(self, env: TxEnvelope) -> None:
         """Admit an authenticated transaction or raise ``MempoolError``."""
         tx = env.stx.tx

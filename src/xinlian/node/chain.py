@@ -17,17 +17,20 @@ import msgspec
 from xinlian.apps import builtin_apps
 from xinlian.codec import decode, encode
 from xinlian.crypto import CryptoSuite, get_suite
+from xinlian.crypto.certificate import CertificateError, verify_commit
 from xinlian.crypto.merkle import merkle_root
-from xinlian.execution import BlockResult, Executor, InvalidTransaction, Mode
+from xinlian.execution import BlockResult, Executor, InvalidBlock, InvalidTransaction, Mode
 from xinlian.execution.executor import nonce_key
 from xinlian.ledger import Ledger, NotFound
-from xinlian.mempool import Mempool, MempoolError
+from xinlian.mempool import Mempool, MempoolError, decode_envelope
 from xinlian.state import StateTree
 from xinlian.storage import KVStore, WriteBatch
 from xinlian.types import (
+    Block,
     BlockHeader,
     Commit,
     CommitSig,
+    SignedTransaction,
     StateProof,
     TxEnvelope,
     Validator,
@@ -40,6 +43,20 @@ from xinlian.types.genesis import Genesis
 
 class ChainError(Exception):
     """Base of chain errors (bad genesis, mismatched data directory, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBlock:
+    """An executed block not yet committed: its header, hash, results and staged writes."""
+
+    header: BlockHeader
+    hash: bytes
+    result: BlockResult
+    batch: WriteBatch
+
+    def block(self) -> Block:
+        """The block to send to other validators."""
+        return Block(self.header, [env.stx for env in self.result.txs])
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,57 +175,143 @@ class Chain:
         """Call ``listener`` (from the committing thread) after each committed block."""
         self._listeners.append(listener)
 
-    def produce_block(self, height: int, time_ms: int, proposer_key: bytes) -> CommittedBlock:
-        """Build a block from the mempool, execute it, sign it and commit it atomically.
+    def prepare_block(self, height: int, time_ms: int, proposer: bytes) -> PreparedBlock:
+        """Build and execute the next block from the mempool, without committing it.
 
-        ``proposer_key`` is the local validator's private key; a single-validator set signs
-        its own precommit, which is the block's commit certificate.
+        The result holds the header (with the state and receipts roots after execution)
+        and the staged writes; :meth:`commit_block` makes it permanent once certified.
         """
         with self._commit_lock:
-            if height != self.height + 1:
-                raise ChainError(f"asked to produce height {height}, next is {self.height + 1}")
+            self._expect_next(height)
             prev = self.last_header()
-            prev_hash = self.genesis_hash if prev is None else self.suite.hash(encode(prev))
             if prev is not None and time_ms <= prev.time_ms:
                 time_ms = prev.time_ms + 1
             envs = self.mempool.reap(self.genesis.params.max_block_txs)
             result = self.executor.execute_block(self.state.get, height, time_ms, envs, Mode.BUILD)
-            batch = WriteBatch()
-            state_root = self.state.apply(height, result.changes, batch)
-            tx_hashes = [env.hash for env in result.txs]
-            receipts_bytes = [encode(r) for r in result.receipts]
-            keypair = self.suite.keypair_from_private(proposer_key)
-            header = BlockHeader(
-                chain_id=self.chain_id,
-                height=height,
-                time_ms=time_ms,
-                prev_hash=prev_hash,
-                tx_root=merkle_root(self.suite.hash, tx_hashes),
-                state_root=state_root,
-                receipts_root=merkle_root(self.suite.hash, receipts_bytes),
-                validators_hash=self.validators_hash,
-                next_validators_hash=self.validators_hash,
-                proposer=keypair.public_key,
+            return self._seal(height, time_ms, proposer, result)
+
+    def validate_block(self, block: Block) -> PreparedBlock:
+        """Check a block proposed by another validator and execute it (before voting).
+
+        Raises:
+            InvalidBlock: naming the rule the block breaks (wrong height, chain, parent,
+                time, proposer or validator set, a bad or unadmissible transaction, or
+                roots that differ from this node's execution).
+        """
+        header = block.header
+        with self._commit_lock:
+            self._expect_next(header.height, error=InvalidBlock)
+            prev = self.last_header()
+            prev_hash = self.genesis_hash if prev is None else self.suite.hash(encode(prev))
+            checks = (
+                (header.chain_id == self.chain_id, f"chain id {header.chain_id!r}"),
+                (header.prev_hash == prev_hash, "previous block hash does not match"),
+                (prev is None or header.time_ms > prev.time_ms, "time does not increase"),
+                (header.validators_hash == self.validators_hash, "unknown validator set"),
+                (
+                    any(v.public_key == header.proposer for v in self.validators.validators),
+                    "proposer is not a validator",
+                ),
+                (
+                    len(block.txs) <= self.genesis.params.max_block_txs,
+                    f"more than {self.genesis.params.max_block_txs} transactions",
+                ),
             )
-            block_hash = self.suite.hash(encode(header))
-            commit = self._sign_commit(height, block_hash, proposer_key, keypair.public_key)
+            for ok, reason in checks:
+                if not ok:
+                    raise InvalidBlock(f"block {header.height}: {reason}")
+            envs = [self._envelope(stx) for stx in block.txs]
+            result = self.executor.execute_block(
+                self.state.get, header.height, header.time_ms, envs, Mode.VALIDATE
+            )
+            prepared = self._seal(header.height, header.time_ms, header.proposer, result)
+            for field in ("tx_root", "state_root", "receipts_root", "next_validators_hash"):
+                if getattr(prepared.header, field) != getattr(header, field):
+                    raise InvalidBlock(
+                        f"block {header.height}: {field} differs from this node's execution"
+                    )
+            return prepared
+
+    def _envelope(self, stx: SignedTransaction) -> TxEnvelope:
+        raw = encode(stx)
+        pending = self.mempool.get(self.suite.hash(raw))
+        if pending is not None:  # signature already checked on admission
+            return pending
+        try:
+            return decode_envelope(self.suite, self.chain_id, raw, self.genesis.params.max_tx_bytes)
+        except MempoolError as exc:
+            raise InvalidBlock(f"transaction {self.suite.hash(raw).hex()}: {exc}") from None
+
+    def _expect_next(self, height: int, error: type[Exception] = ChainError) -> None:
+        if height != self.height + 1:
+            raise error(f"block for height {height}, but the next height is {self.height + 1}")
+
+    def _seal(
+        self, height: int, time_ms: int, proposer: bytes, result: BlockResult
+    ) -> PreparedBlock:
+        prev = self.last_header()
+        prev_hash = self.genesis_hash if prev is None else self.suite.hash(encode(prev))
+        batch = WriteBatch()
+        state_root = self.state.apply(height, result.changes, batch)
+        tx_hashes = [env.hash for env in result.txs]
+        header = BlockHeader(
+            chain_id=self.chain_id,
+            height=height,
+            time_ms=time_ms,
+            prev_hash=prev_hash,
+            tx_root=merkle_root(self.suite.hash, tx_hashes),
+            state_root=state_root,
+            receipts_root=merkle_root(self.suite.hash, [encode(r) for r in result.receipts]),
+            validators_hash=self.validators_hash,
+            next_validators_hash=self.validators_hash,
+            proposer=proposer,
+        )
+        return PreparedBlock(header, self.suite.hash(encode(header)), result, batch)
+
+    def commit_block(self, prepared: PreparedBlock, commit: Commit) -> CommittedBlock:
+        """Write a prepared block with its commit certificate in one atomic, synced batch.
+
+        Raises:
+            ChainError: the certificate does not prove the block final, or the block is
+                not the next one.
+        """
+        header = prepared.header
+        try:
+            verify_commit(self.suite, header, commit, self.validators)
+        except CertificateError as exc:
+            raise ChainError(f"block {header.height} is not final: {exc}") from None
+        result = prepared.result
+        with self._commit_lock:
+            self._expect_next(header.height)
+            batch = prepared.batch
             self.ledger.stage_block(
                 header,
-                block_hash,
+                prepared.hash,
                 commit,
                 [e.raw for e in result.txs],
-                tx_hashes,
+                [e.hash for e in result.txs],
                 result.receipts,
                 batch,
             )
-            if height > self.state_retain:
-                self.state.prune(height - self.state_retain, batch)
+            if header.height > self.state_retain:
+                self.state.prune(header.height - self.state_retain, batch)
             self.store.write(batch, sync=True)
-            self.mempool.update(result.txs, [env for env, _ in result.dropped], height + 1)
-        block = CommittedBlock(header, block_hash, result.txs, result)
+            self.mempool.update(result.txs, [env for env, _ in result.dropped], header.height + 1)
+        block = CommittedBlock(header, prepared.hash, result.txs, result)
         for listener in self._listeners:
             listener(block)
         return block
+
+    def produce_block(self, height: int, time_ms: int, proposer_key: bytes) -> CommittedBlock:
+        """Development mode: prepare the next block, sign its precommit and commit it.
+
+        ``proposer_key`` is the local validator's private key; a single-validator set signs
+        its own precommit, which is the block's commit certificate.
+        """
+        keypair = self.suite.keypair_from_private(proposer_key)
+        prepared = self.prepare_block(height, time_ms, keypair.public_key)
+        commit = self._sign_commit(height, prepared.hash, proposer_key, keypair.public_key)
+        return self.commit_block(prepared, commit)
 
     def _sign_commit(
         self, height: int, block_hash: bytes, private_key: bytes, public_key: bytes
