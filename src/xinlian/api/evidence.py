@@ -8,12 +8,13 @@ from aiohttp import web
 
 from xinlian.api.problems import Problem, bad_request, not_found
 from xinlian.api.request import NODE, json_response, parse_hex
-from xinlian.apps.evidence import NAME, AnchorArgs, DigestRecord, digest_key
+from xinlian.apps.evidence import NAME, DigestRecord, digest_key
 from xinlian.codec import CodecError, decode, encode_args, to_builtins
 from xinlian.crypto.merkle import merkle_proof, merkle_root
 from xinlian.execution import QueryError
 from xinlian.node.runtime import Node
 from xinlian.sdk.evidence import EvidenceReceipt
+from xinlian.types.evidence import AnchorArgs
 
 
 def _digest(request: web.Request) -> bytes:

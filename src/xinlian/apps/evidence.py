@@ -37,6 +37,7 @@ from xinlian.apps.base import CallContext, Method, Role, StateView, require
 from xinlian.codec import decode, encode
 from xinlian.crypto.merkle import merkle_root
 from xinlian.types import Event, TxStatus
+from xinlian.types.evidence import AnchorArgs
 from xinlian.types.genesis import Genesis
 
 NAME = "evidence"
@@ -57,16 +58,6 @@ DAY_MS = 86_400_000
 #: Gas per digest for hashing it into the batch tree (state writes are metered apart).
 GAS_PER_DIGEST = 100
 EVENT_ANCHORED = "evidence.anchored"
-
-
-class AnchorArgs(Struct, frozen=True, forbid_unknown_fields=True):
-    """Arguments of ``evidence.anchor`` (every field is required; ``parent`` may be nil)."""
-
-    digests: list[bytes]
-    category: str
-    submitter_ref: str
-    parent: bytes | None
-    meta: dict[str, str]
 
 
 class DigestArgs(Struct, frozen=True, forbid_unknown_fields=True):

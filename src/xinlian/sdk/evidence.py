@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from msgspec import Struct
 
 from xinlian.codec import CodecError, decode, encode, to_builtins
 from xinlian.crypto import CryptoSuite, address_of
@@ -62,6 +61,7 @@ from xinlian.types import (
     Validator,
     ValidatorSet,
 )
+from xinlian.types.evidence import AnchorArgs
 from xinlian.types.genesis import Genesis
 
 if TYPE_CHECKING:
@@ -108,16 +108,6 @@ CHUNK = 1 << 20
 _DIGEST_WIRE = 34
 #: Room left in each transaction for everything but the digests.
 _TX_OVERHEAD = 1024
-
-
-class _AnchorArgs(Struct, frozen=True, forbid_unknown_fields=True):
-    """Mirror of the app's ``evidence.anchor`` arguments (the SDK does not import apps)."""
-
-    digests: list[bytes]
-    category: str
-    submitter_ref: str
-    parent: bytes | None
-    meta: dict[str, str]
 
 
 # HASHING
@@ -443,7 +433,7 @@ def verify_receipt(
 
 def _check_transaction(
     suite: CryptoSuite, r: EvidenceReceipt, digest: bytes
-) -> tuple[_AnchorArgs, str]:
+) -> tuple[AnchorArgs, str]:
     if suite.hash(r.tx_raw) != r.tx_hash:
         raise _fail("transaction", "the raw transaction does not hash to the receipt's tx hash")
     try:
@@ -458,7 +448,7 @@ def _check_transaction(
             "transaction", f"it is {tx.target}.{tx.method} on {tx.chain_id!r}, not evidence.anchor"
         )
     try:
-        args = decode(tx.args, _AnchorArgs)
+        args = decode(tx.args, AnchorArgs)
     except CodecError as exc:
         raise _fail("transaction", f"arguments: {exc}") from None
     i = r.batch_proof.index
