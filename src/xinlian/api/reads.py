@@ -11,7 +11,7 @@ from xinlian.api.request import NODE, int_param, json_body, json_response, parse
 from xinlian.api.spec import openapi_spec
 from xinlian.api.views import block_json, header_json
 from xinlian.apps.identity import account_key, load_account
-from xinlian.codec import CodecError, encode, encode_args, to_builtins
+from xinlian.codec import CodecError, encode_args, to_builtins
 from xinlian.execution import QueryError
 from xinlian.state import PrunedVersionError, VersionError
 
@@ -47,7 +47,7 @@ async def status(request: web.Request) -> web.Response:
             "suite": chain.suite.name,
             "genesis_hash": chain.genesis_hash.hex(),
             "height": chain.height,
-            "latest_block_hash": chain.suite.hash(encode(header)).hex() if header else None,
+            "latest_block_hash": chain.block_hash(header).hex() if header else None,
             "latest_time_ms": header.time_ms if header else node.genesis.time_ms,
             "state_root": chain.state_root().hex(),
             "mempool_size": len(chain.mempool),
@@ -127,7 +127,7 @@ async def get_state(request: web.Request) -> web.Response:
             "proof": to_builtins(proof),
             "state_root": chain.state_root(at).hex(),
             "header": header_json(header) if header else None,
-            "block_hash": chain.suite.hash(encode(header)).hex() if header else None,
+            "block_hash": chain.block_hash(header).hex() if header else None,
         }
     )
 

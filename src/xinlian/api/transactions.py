@@ -10,7 +10,7 @@ from aiohttp import web
 from xinlian.api.problems import Problem, bad_request, not_found
 from xinlian.api.request import NODE, json_body, json_response, parse_hex
 from xinlian.api.views import commit_json, header_json, receipt_json, tx_json
-from xinlian.codec import encode, to_builtins
+from xinlian.codec import to_builtins
 from xinlian.mempool import MempoolError
 
 _REASON_STATUS = {"full": 503, "duplicate": 409, "nonce_taken": 409, "too_large": 413}
@@ -95,7 +95,7 @@ async def get_tx(request: web.Request) -> web.Response:
             "raw": record.raw.hex(),
             "receipt": receipt_json(record.receipt),
             "proof": {
-                "block_hash": chain.suite.hash(encode(header)).hex(),
+                "block_hash": chain.block_hash(header).hex(),
                 "header": header_json(header),
                 "commit": commit_json(chain.ledger.commit(record.height)),
                 "tx_proof": to_builtins(tx_proof),

@@ -149,8 +149,7 @@ class Executor:
         with a clear reason; nonces ahead of the state are allowed there.
         """
         block = BlockOverlay(read)
-        account = self._admit(block, env, height)
-        del account
+        self._admit(block, env, height)
         return self._nonce(block, env.sender_address)
 
     def _nonce(self, block: BlockOverlay, address: str) -> int:

@@ -209,12 +209,10 @@ class Ledger:
                 return
             pos = key[len(prefix) :]
             height = int.from_bytes(pos[:8], "big")
-            index = int.from_bytes(pos[8:12], "big")
             n = int.from_bytes(pos[12:14], "big")
             raw_receipt = self._store.get(b"L/r/" + pos[:12])
             if raw_receipt is None:
                 continue
             receipt = decode(raw_receipt, Receipt)
-            del index
             yield height, receipt.tx_hash, receipt.events[n]
             count += 1

@@ -201,8 +201,7 @@ class Chain:
         header = block.header
         with self._commit_lock:
             self._expect_next(header.height, error=InvalidBlock)
-            prev = self.last_header()
-            prev_hash = self.genesis_hash if prev is None else self.suite.hash(encode(prev))
+            prev, prev_hash = self._parent()
             checks = (
                 (header.chain_id == self.chain_id, f"chain id {header.chain_id!r}"),
                 (header.prev_hash == prev_hash, "previous block hash does not match"),
@@ -242,6 +241,15 @@ class Chain:
         except MempoolError as exc:
             raise InvalidBlock(f"transaction {self.suite.hash(raw).hex()}: {exc}") from None
 
+    def block_hash(self, header: BlockHeader) -> bytes:
+        """A block's id: the suite hash of its header's canonical bytes."""
+        return self.suite.hash(encode(header))
+
+    def _parent(self) -> tuple[BlockHeader | None, bytes]:
+        """The latest header (None before block 1) and the hash the next block links to."""
+        prev = self.last_header()
+        return prev, self.genesis_hash if prev is None else self.block_hash(prev)
+
     def _expect_next(self, height: int, error: type[Exception] = ChainError) -> None:
         if height != self.height + 1:
             raise error(f"block for height {height}, but the next height is {self.height + 1}")
@@ -249,8 +257,7 @@ class Chain:
     def _seal(
         self, height: int, time_ms: int, proposer: bytes, result: BlockResult
     ) -> PreparedBlock:
-        prev = self.last_header()
-        prev_hash = self.genesis_hash if prev is None else self.suite.hash(encode(prev))
+        _, prev_hash = self._parent()
         batch = WriteBatch()
         state_root = self.state.apply(height, result.changes, batch)
         tx_hashes = [env.hash for env in result.txs]
@@ -266,7 +273,7 @@ class Chain:
             next_validators_hash=self.validators_hash,
             proposer=proposer,
         )
-        return PreparedBlock(header, self.suite.hash(encode(header)), result, batch)
+        return PreparedBlock(header, self.block_hash(header), result, batch)
 
     def commit_block(self, prepared: PreparedBlock, commit: Commit) -> CommittedBlock:
         """Write a prepared block with its commit certificate in one atomic, synced batch.
