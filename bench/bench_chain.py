@@ -184,8 +184,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 sent += len(batch)
             load_end = time.monotonic()
             # DRAIN: wait until the last transaction commits (bounded).
-            async with session.get(url + "/v1/status") as resp:
-                pass
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 async with session.get(url + f"/v1/transactions/{hashes[-1]}") as resp:
@@ -204,8 +202,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     blk = await resp.json()
                 for tx_hash in blk["txs"]:
                     where[tx_hash] = h
-            async with session.get(url + "/metrics") as resp:
-                metrics_text = await resp.text()
     finally:
         node.send_signal(signal.SIGINT)
         try:
@@ -245,7 +241,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "blocks": len(block_sizes),
         "mean_block_txs": round(statistics.mean(block_sizes), 1) if block_sizes else 0,
     }
-    del metrics_text
     return result
 
 
