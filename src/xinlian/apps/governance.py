@@ -11,11 +11,18 @@ Actions (``action`` and its ``params``)::
     remove_org    {"id"}
     grant_role    {"address", "role"}      roles that reach across organisations
     revoke_role   {"address", "role"}
+    add_validator    {"public_key", "p2p_key", "power", "name"}
+    remove_validator {"public_key"}
+    set_power        {"public_key", "power"}
+
+A change to the validator set made in block h is recorded in header h as its
+``next_validators_hash`` and signs blocks from h + 1 on.
 
 State layout (under ``governance/``)::
 
     next_id           -> int
     prop/<id, 8 bytes> -> Proposal
+    validators        -> list[ValidatorEntry]   (the set for the next block)
 """
 
 from __future__ import annotations
@@ -29,11 +36,15 @@ from xinlian.apps import identity
 from xinlian.apps.base import CallContext, CallError, Method, Role, StateView, require
 from xinlian.codec import CodecError, decode, encode
 from xinlian.crypto import address_of
-from xinlian.types import Event, TxStatus
+from xinlian.types import Event, TxStatus, ValidatorEntry
 from xinlian.types.genesis import Genesis
 
 NAME = "governance"
 VOTING_PERIOD = 100_000
+MAX_VALIDATORS = 100
+MAX_POWER = 1_000_000
+#: The full state key of the validator set (the node reads it after each block).
+VALIDATORS_KEY = NAME.encode() + b"/validators"
 
 
 class AddOrgParams(Struct, frozen=True, forbid_unknown_fields=True):
@@ -58,12 +69,60 @@ class RoleParams(Struct, frozen=True, forbid_unknown_fields=True):
     role: str
 
 
+class AddValidatorParams(Struct, frozen=True, forbid_unknown_fields=True):
+    """Parameters of ``add_validator``: signing key, Ed25519 transport key, power, name."""
+
+    public_key: bytes
+    p2p_key: bytes
+    power: int
+    name: str
+
+
+class ValidatorKeyParams(Struct, frozen=True, forbid_unknown_fields=True):
+    """Parameters of ``remove_validator``."""
+
+    public_key: bytes
+
+
+class SetPowerParams(Struct, frozen=True, forbid_unknown_fields=True):
+    """Parameters of ``set_power``."""
+
+    public_key: bytes
+    power: int
+
+
 ACTIONS: dict[str, type] = {
     "add_org": AddOrgParams,
     "remove_org": OrgIdParams,
     "grant_role": RoleParams,
     "revoke_role": RoleParams,
+    "add_validator": AddValidatorParams,
+    "remove_validator": ValidatorKeyParams,
+    "set_power": SetPowerParams,
 }
+
+
+def genesis_validators(genesis: Genesis) -> list[ValidatorEntry]:
+    """The validator entries a genesis document names (transport key defaults to the
+    signing key, which only an ``ed25519`` chain allows)."""
+    entries: list[ValidatorEntry] = []
+    for v in genesis.validators:
+        public_key = bytes.fromhex(v.public_key)
+        if v.p2p_key:
+            p2p_key = bytes.fromhex(v.p2p_key)
+        elif genesis.suite == "ed25519":
+            p2p_key = public_key
+        else:
+            raise ValueError(f"validator {v.name!r} needs a p2p_key on a {genesis.suite} chain")
+        if len(p2p_key) != 32:
+            raise ValueError(f"validator {v.name!r}: p2p_key is not a 32-byte Ed25519 key")
+        entries.append(ValidatorEntry(public_key, v.power, v.name, p2p_key))
+    return entries
+
+
+def load_validators(raw: bytes | None) -> list[ValidatorEntry]:
+    """Decode the stored validator set (empty if absent)."""
+    return [] if raw is None else decode(raw, list[ValidatorEntry])
 
 
 class Proposal(Struct, array_like=True, frozen=True):
@@ -215,6 +274,9 @@ def _replace(p: Proposal, *, yes: list[str] | None = None, status: str | None = 
 
 
 def _validate(ctx: CallContext, action: str, params: object) -> None:
+    if isinstance(params, AddValidatorParams | ValidatorKeyParams | SetPowerParams):
+        _validate_validators(ctx, params)
+        return
     ident = ctx.state.app_state(identity.NAME)
     if isinstance(params, AddOrgParams):
         require(
@@ -258,7 +320,74 @@ def _validate(ctx: CallContext, action: str, params: object) -> None:
         )
 
 
+def _validators(ctx: CallContext) -> list[ValidatorEntry]:
+    return load_validators(ctx.state.get(b"validators"))
+
+
+def _find(entries: list[ValidatorEntry], public_key: bytes) -> int | None:
+    return next((i for i, e in enumerate(entries) if e.public_key == public_key), None)
+
+
+def _validate_validators(ctx: CallContext, params: object) -> None:
+    entries = _validators(ctx)
+    if isinstance(params, AddValidatorParams):
+        require(
+            len(params.public_key) == ctx.suite.public_key_size,
+            f"validator key must be a {ctx.suite.name} public key",
+            TxStatus.INVALID_ARGS,
+        )
+        require(len(params.p2p_key) == 32, "p2p_key must be a 32-byte Ed25519 key")
+        require(
+            _find(entries, params.public_key) is None,
+            "this key is already a validator",
+            TxStatus.INVALID_ARGS,
+        )
+        require(
+            all(e.p2p_key != params.p2p_key for e in entries),
+            "this p2p_key belongs to another validator",
+            TxStatus.INVALID_ARGS,
+        )
+        require(len(entries) < MAX_VALIDATORS, f"at most {MAX_VALIDATORS} validators")
+        require(0 < len(params.name) <= 64, "validator name must be 1-64 characters")
+    if isinstance(params, AddValidatorParams | SetPowerParams):
+        require(
+            0 < params.power <= MAX_POWER,
+            f"power must be between 1 and {MAX_POWER}",
+            TxStatus.INVALID_ARGS,
+        )
+    if isinstance(params, ValidatorKeyParams | SetPowerParams):
+        require(
+            _find(entries, params.public_key) is not None,
+            "no validator with this key",
+            TxStatus.INVALID_ARGS,
+        )
+    if isinstance(params, ValidatorKeyParams):
+        require(len(entries) > 1, "cannot remove the last validator", TxStatus.INVALID_ARGS)
+
+
+def _apply_validators(ctx: CallContext, action: str, params: object) -> None:
+    entries = _validators(ctx)
+    if isinstance(params, AddValidatorParams):
+        entries.append(
+            ValidatorEntry(params.public_key, params.power, params.name, params.p2p_key)
+        )
+    elif isinstance(params, ValidatorKeyParams):
+        entries = [e for e in entries if e.public_key != params.public_key]
+    elif isinstance(params, SetPowerParams):
+        entries = [
+            ValidatorEntry(e.public_key, params.power, e.name, e.p2p_key)
+            if e.public_key == params.public_key
+            else e
+            for e in entries
+        ]
+    ctx.state.put(b"validators", encode(entries))
+    ctx.emit(Event("governance.validators", {"action": action, "count": str(len(entries))}))
+
+
 def _apply(ctx: CallContext, action: str, params: object) -> None:
+    if isinstance(params, AddValidatorParams | ValidatorKeyParams | SetPowerParams):
+        _apply_validators(ctx, action, params)
+        return
     ident = ctx.state.app_state(identity.NAME)
     members = sorted(_active_orgs(ctx, []))
     if isinstance(params, AddOrgParams):
@@ -312,5 +441,6 @@ class GovernanceApp:
     }
 
     def init_genesis(self, state: StateView, genesis: Genesis) -> None:
-        """Record the founding member organisations."""
+        """Record the founding member organisations and the first validator set."""
         state.put(b"orgs", encode(sorted(org.id for org in genesis.orgs)))
+        state.put(b"validators", encode(genesis_validators(genesis)))

@@ -11,6 +11,7 @@ Layout (all keys under ``L/``; heights are 8-byte big-endian, indexes 4-byte)::
     L/r/<height><index>           -> Receipt bytes
     L/t/<tx hash>                 -> height || index
     L/e/<type>\\x00<height><index><n> -> b""   (events by type)
+    L/vs/<validator-set hash>     -> ValidatorSet   (every set a header names)
 
 A block and everything it changes are staged into one ``WriteBatch`` that the caller
 commits atomically with the state, so a crash leaves either the whole block or none.
@@ -24,7 +25,15 @@ from dataclasses import dataclass
 from xinlian.codec import decode, encode
 from xinlian.crypto.merkle import merkle_proof
 from xinlian.storage import KVStore, WriteBatch
-from xinlian.types import BlockHeader, Commit, Event, MerkleProof, Receipt, SignedTransaction
+from xinlian.types import (
+    BlockHeader,
+    Commit,
+    Event,
+    MerkleProof,
+    Receipt,
+    SignedTransaction,
+    ValidatorSet,
+)
 
 HashFn = Callable[[bytes], bytes]
 
@@ -110,6 +119,17 @@ class Ledger:
         batch.put(_HEIGHT, _h(height))
 
     # READ
+
+    def stage_validator_set(self, set_hash: bytes, validators: ValidatorSet, batch: WriteBatch) -> None:
+        """Record a validator set under its hash (as named by headers)."""
+        batch.put(b"L/vs/" + set_hash, encode(validators))
+
+    def validator_set(self, set_hash: bytes) -> ValidatorSet:
+        """The validator set with this hash."""
+        raw = self._store.get(b"L/vs/" + set_hash)
+        if raw is None:
+            raise NotFound(f"no validator set {set_hash.hex()}")
+        return decode(raw, ValidatorSet)
 
     def height(self) -> int:
         """Latest committed height (0 before the first block; -1 if not initialised)."""

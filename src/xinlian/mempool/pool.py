@@ -136,11 +136,13 @@ class Mempool:
             sender.txs[tx.nonce] = env
             self._by_hash[env.hash] = env
 
-    def reap(self, limit: int) -> list[TxEnvelope]:
-        """Up to ``limit`` executable transactions: per sender, consecutive nonces from the
-        committed one; senders take turns one transaction at a time (round robin, in order
-        of arrival), so one busy sender cannot fill a block alone."""
+    def reap(self, limit: int, max_bytes: int | None = None) -> list[TxEnvelope]:
+        """Up to ``limit`` executable transactions of at most ``max_bytes`` raw bytes in
+        all: per sender, consecutive nonces from the committed one; senders take turns one
+        transaction at a time (round robin, in order of arrival), so one busy sender cannot
+        fill a block alone. A sender whose next transaction does not fit stops there."""
         out: list[TxEnvelope] = []
+        budget = max_bytes if max_bytes is not None else -1
         with self._lock:
             cursors = [
                 (sender.txs, self._state_nonce(address))
@@ -152,6 +154,10 @@ class Mempool:
                     env = txs.get(nonce)
                     if env is None:
                         continue
+                    if budget >= 0:
+                        if len(env.raw) > budget:
+                            continue
+                        budget -= len(env.raw)
                     out.append(env)
                     if len(out) >= limit:
                         break

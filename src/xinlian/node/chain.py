@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from xinlian.apps import builtin_apps
+from xinlian.apps.governance import VALIDATORS_KEY, genesis_validators, load_validators
 from xinlian.codec import decode, encode
 from xinlian.crypto import CryptoSuite, get_suite
 from xinlian.crypto.certificate import CertificateError, verify_commit
@@ -33,7 +34,7 @@ from xinlian.types import (
     SignedTransaction,
     StateProof,
     TxEnvelope,
-    Validator,
+    ValidatorEntry,
     ValidatorSet,
     Vote,
     VoteType,
@@ -53,6 +54,8 @@ class PreparedBlock:
     hash: bytes
     result: BlockResult
     batch: WriteBatch
+    #: The validator set from the next height on, when this block changes it.
+    next_validators: list[ValidatorEntry] | None = None
 
     def block(self) -> Block:
         """The block to send to other validators."""
@@ -78,14 +81,16 @@ def load_genesis(raw: bytes) -> Genesis:
     if not genesis.validators:
         raise ChainError("genesis has no validators")
     get_suite(genesis.suite)
+    try:
+        genesis_validators(genesis)
+    except ValueError as exc:
+        raise ChainError(f"invalid genesis document: {exc}") from None
     return genesis
 
 
-def validator_set(genesis: Genesis) -> ValidatorSet:
-    """The validator set the genesis document names."""
-    return ValidatorSet(
-        [Validator(bytes.fromhex(v.public_key), v.power, v.name) for v in genesis.validators]
-    )
+def validator_set(entries: list[ValidatorEntry]) -> ValidatorSet:
+    """The header form of a validator set (without transport keys)."""
+    return ValidatorSet([e.validator() for e in entries])
 
 
 class Chain:
@@ -97,8 +102,6 @@ class Chain:
         self.suite: CryptoSuite = get_suite(genesis.suite)
         self.chain_id = genesis.chain_id
         self.genesis_hash = self.suite.hash(encode(genesis))
-        self.validators = validator_set(genesis)
-        self.validators_hash = self.suite.hash(encode(self.validators))
         self.state = StateTree(store, self.suite.hash, prefix=b"S/")
         self.ledger = Ledger(store, self.suite.hash)
         self.executor = Executor(genesis.chain_id, self.suite, genesis.params, builtin_apps())
@@ -106,7 +109,16 @@ class Chain:
         self._commit_lock = threading.Lock()
         self._listeners: list[Callable[[CommittedBlock], None]] = []
         self._init_genesis()
+        self._set_validators(load_validators(self.state.get(VALIDATORS_KEY)))
         self.mempool = Mempool(self.next_nonce, admit=self._admit)
+
+    def _set_validators(self, entries: list[ValidatorEntry]) -> None:
+        if not entries:
+            raise ChainError("the state holds no validator set")
+        #: The validator set of the next block, with transport keys.
+        self.validator_entries = entries
+        self.validators = validator_set(entries)
+        self.validators_hash = self.suite.hash(encode(self.validators))
 
     # GENESIS
 
@@ -121,6 +133,8 @@ class Chain:
         changes = self.executor.genesis_changes(self.genesis)
         self.state.apply(0, changes, batch)
         self.ledger.stage_genesis(genesis_json, batch)
+        first = validator_set(genesis_validators(self.genesis))
+        self.ledger.stage_validator_set(self.suite.hash(encode(first)), first, batch)
         self.store.write(batch, sync=True)
 
     # READS
@@ -186,7 +200,8 @@ class Chain:
             prev = self.last_header()
             if prev is not None and time_ms <= prev.time_ms:
                 time_ms = prev.time_ms + 1
-            envs = self.mempool.reap(self.genesis.params.max_block_txs)
+            params = self.genesis.params
+            envs = self.mempool.reap(params.max_block_txs, params.max_block_bytes)
             result = self.executor.execute_block(self.state.get, height, time_ms, envs, Mode.BUILD)
             return self._seal(height, time_ms, proposer, result)
 
@@ -220,6 +235,12 @@ class Chain:
                 if not ok:
                     raise InvalidBlock(f"block {header.height}: {reason}")
             envs = [self._envelope(stx) for stx in block.txs]
+            size = sum(len(env.raw) for env in envs)
+            if size > self.genesis.params.max_block_bytes:
+                raise InvalidBlock(
+                    f"block {header.height}: {size} bytes of transactions, more than "
+                    f"{self.genesis.params.max_block_bytes}"
+                )
             result = self.executor.execute_block(
                 self.state.get, header.height, header.time_ms, envs, Mode.VALIDATE
             )
@@ -260,6 +281,14 @@ class Chain:
         _, prev_hash = self._parent()
         batch = WriteBatch()
         state_root = self.state.apply(height, result.changes, batch)
+        next_entries: list[ValidatorEntry] | None = None
+        next_hash = self.validators_hash
+        raw_next = result.changes.get(VALIDATORS_KEY)
+        if raw_next is not None:
+            next_entries = load_validators(raw_next)
+            next_hash = self.suite.hash(encode(validator_set(next_entries)))
+            if next_hash == self.validators_hash:
+                next_entries = None
         tx_hashes = [env.hash for env in result.txs]
         header = BlockHeader(
             chain_id=self.chain_id,
@@ -270,10 +299,10 @@ class Chain:
             state_root=state_root,
             receipts_root=merkle_root(self.suite.hash, [encode(r) for r in result.receipts]),
             validators_hash=self.validators_hash,
-            next_validators_hash=self.validators_hash,
+            next_validators_hash=next_hash,
             proposer=proposer,
         )
-        return PreparedBlock(header, self.block_hash(header), result, batch)
+        return PreparedBlock(header, self.block_hash(header), result, batch, next_entries)
 
     def commit_block(self, prepared: PreparedBlock, commit: Commit) -> CommittedBlock:
         """Write a prepared block with its commit certificate in one atomic, synced batch.
@@ -300,9 +329,16 @@ class Chain:
                 result.receipts,
                 batch,
             )
+            next_entries = prepared.next_validators
+            if next_entries is not None:
+                self.ledger.stage_validator_set(
+                    header.next_validators_hash, validator_set(next_entries), batch
+                )
             if header.height > self.state_retain:
                 self.state.prune(header.height - self.state_retain, batch)
             self.store.write(batch, sync=True)
+            if next_entries is not None:
+                self._set_validators(next_entries)
             self.mempool.update(result.txs, [env for env, _ in result.dropped], header.height + 1)
         block = CommittedBlock(header, prepared.hash, result.txs, result)
         for listener in self._listeners:

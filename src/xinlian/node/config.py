@@ -20,6 +20,17 @@ A node's home directory::
     max_batch = 10000
     rate_limit = 1000     # requests per second per client address
     rate_burst = 2000
+
+    [p2p]
+    host = "127.0.0.1"    # listen address for other nodes (0.0.0.0 on a real host)
+    port = 26656
+    peers = ["<p2p key hex>@10.0.0.2:26656", ...]   # nodes to dial
+
+    [consensus]
+    timeout_propose_ms = 3000
+    timeout_prevote_ms = 1000
+    timeout_precommit_ms = 1000
+    timeout_delta_ms = 500   # added per round to each timeout
 """
 
 from __future__ import annotations
@@ -48,6 +59,51 @@ class ApiConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PeerConfig:
+    """A peer to dial: its Ed25519 transport key and address."""
+
+    public_key: bytes
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> PeerConfig:
+        """Parse ``<key hex>@host:port``."""
+        key_hex, sep, address = text.partition("@")
+        host, colon, port_text = address.rpartition(":")
+        try:
+            key = bytes.fromhex(key_hex)
+            port = int(port_text)
+        except ValueError:
+            key, port = b"", 0
+        if not sep or not colon or not host or len(key) != 32 or not 0 < port < 65536:
+            raise ConfigError(f"peer {text!r} must be <64 hex digits of the p2p key>@<host>:<port>")
+        return cls(key, host, port)
+
+    def __str__(self) -> str:
+        return f"{self.public_key.hex()}@{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class P2PConfig:
+    """Where the node listens for other nodes and whom it dials."""
+
+    host: str = "127.0.0.1"
+    port: int = 26656
+    peers: tuple[PeerConfig, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsensusConfig:
+    """BFT timeouts (each grows by ``timeout_delta_ms`` per round)."""
+
+    timeout_propose_ms: int = 3000
+    timeout_prevote_ms: int = 1000
+    timeout_precommit_ms: int = 1000
+    timeout_delta_ms: int = 500
+
+
+@dataclass(frozen=True, slots=True)
 class NodeConfig:
     """Everything a node needs to start."""
 
@@ -58,6 +114,8 @@ class NodeConfig:
     state_retain: int = 1000
     mempool_size: int = 200_000
     api: ApiConfig = field(default_factory=ApiConfig)
+    p2p: P2PConfig = field(default_factory=P2PConfig)
+    consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
 
     @property
     def genesis_path(self) -> Path:
@@ -68,6 +126,11 @@ class NodeConfig:
     def key_path(self) -> Path:
         """The validator key file."""
         return self.home / "node.key"
+
+    @property
+    def p2p_key_path(self) -> Path:
+        """The node's Ed25519 transport key file (peers pin its public key)."""
+        return self.home / "p2p.key"
 
     @property
     def data_dir(self) -> Path:
@@ -91,11 +154,17 @@ def load_config(home: Path) -> NodeConfig:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     node = doc.get("node", {})
     api = doc.get("api", {})
-    if not isinstance(node, dict) or not isinstance(api, dict):
-        raise ConfigError(f"{path}: [node] and [api] must be tables")
+    p2p = doc.get("p2p", {})
+    cons = doc.get("consensus", {})
+    if not all(isinstance(t, dict) for t in (node, api, p2p, cons)):
+        raise ConfigError(f"{path}: [node], [api], [p2p] and [consensus] must be tables")
     host = api.get("host", "127.0.0.1")
-    if not isinstance(host, str):
-        raise ConfigError("api.host must be a string")
+    p2p_host = p2p.get("host", "127.0.0.1")
+    if not isinstance(host, str) or not isinstance(p2p_host, str):
+        raise ConfigError("api.host and p2p.host must be strings")
+    peers = p2p.get("peers", [])
+    if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
+        raise ConfigError('p2p.peers must be a list of "<key>@<host>:<port>" strings')
     return NodeConfig(
         home=home,
         name=str(node.get("name", home.name)),
@@ -111,11 +180,32 @@ def load_config(home: Path) -> NodeConfig:
             rate_limit=_int(api, "rate_limit", 1000, 1, 10**7),
             rate_burst=_int(api, "rate_burst", 2000, 1, 10**7),
         ),
+        p2p=P2PConfig(
+            host=p2p_host,
+            port=_int(p2p, "port", 26656, 0, 65535),
+            peers=tuple(PeerConfig.parse(p) for p in peers),
+        ),
+        consensus=ConsensusConfig(
+            timeout_propose_ms=_int(cons, "timeout_propose_ms", 3000, 10, 600_000),
+            timeout_prevote_ms=_int(cons, "timeout_prevote_ms", 1000, 10, 600_000),
+            timeout_precommit_ms=_int(cons, "timeout_precommit_ms", 1000, 10, 600_000),
+            timeout_delta_ms=_int(cons, "timeout_delta_ms", 500, 0, 600_000),
+        ),
     )
 
 
-def render_config(name: str, port: int, block_interval_ms: int = 200) -> str:
+def render_config(
+    name: str,
+    port: int,
+    block_interval_ms: int = 200,
+    *,
+    api_host: str = "127.0.0.1",
+    p2p_host: str = "127.0.0.1",
+    p2p_port: int = 26656,
+    peers: tuple[PeerConfig, ...] = (),
+) -> str:
     """Text of a ``config.toml`` for a new node."""
+    peer_lines = "".join(f'  "{p}",\n' for p in peers)
     return (
         "[node]\n"
         f'name = "{name}"\n'
@@ -123,10 +213,19 @@ def render_config(name: str, port: int, block_interval_ms: int = 200) -> str:
         "empty_block_interval_ms = 1000\n"
         "state_retain = 1000\n\n"
         "[api]\n"
-        'host = "127.0.0.1"\n'
+        f'host = "{api_host}"\n'
         f"port = {port}\n"
         "max_body_bytes = 8388608\n"
         "max_batch = 10000\n"
         "rate_limit = 1000\n"
-        "rate_burst = 2000\n"
+        "rate_burst = 2000\n\n"
+        "[p2p]\n"
+        f'host = "{p2p_host}"\n'
+        f"port = {p2p_port}\n"
+        f"peers = [\n{peer_lines}]\n\n"
+        "[consensus]\n"
+        "timeout_propose_ms = 3000\n"
+        "timeout_prevote_ms = 1000\n"
+        "timeout_precommit_ms = 1000\n"
+        "timeout_delta_ms = 500\n"
     )

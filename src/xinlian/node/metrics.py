@@ -37,6 +37,20 @@ class NodeMetrics:
             registry=r,
         )
 
+        self.round = Gauge("xinlian_consensus_round", "Round of the height in progress", registry=r)
+        self.peers = Gauge("xinlian_p2p_peers", "Connected peers", registry=r)
+        self.consensus_rejected = Counter(
+            "xinlian_consensus_rejected",
+            "Consensus messages dropped (bad signature, wrong chain, ...)",
+            registry=r,
+        )
+        self.equivocations = Counter(
+            "xinlian_equivocations", "Conflicting messages seen from one validator", registry=r
+        )
+        self.synced_blocks = Counter(
+            "xinlian_synced_blocks", "Blocks applied by catching up from peers", registry=r
+        )
+
     def render(self) -> bytes:
         """The Prometheus text exposition."""
         return generate_latest(self.registry)

@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 
 from xinlian.crypto import get_suite
-from xinlian.node.config import render_config
+from xinlian.node.config import PeerConfig, render_config
 from xinlian.node.keys import write_key
 from xinlian.types.genesis import (
     ChainParams,
@@ -38,6 +38,12 @@ class NetworkLayout:
     node_homes: list[Path]
     key_dir: Path
     api_ports: list[int]
+    p2p_ports: list[int]
+    hosts: list[str]
+
+    def api_urls(self) -> list[str]:
+        """Each node's REST API base URL."""
+        return [f"http://{h}:{p}" for h, p in zip(self.hosts, self.api_ports, strict=True)]
 
 
 def create_network(
@@ -48,11 +54,20 @@ def create_network(
     orgs: tuple[str, ...] = DEFAULT_ORGS,
     nodes: int = 1,
     base_port: int = 8545,
+    p2p_base_port: int = 26656,
+    hosts: list[str] | None = None,
+    ports: list[tuple[int, int]] | None = None,
     block_interval_ms: int = 200,
     time_ms: int | None = None,
 ) -> NetworkLayout:
     """Write a genesis with ``orgs`` (admin, writer and reader accounts each, plus a
-    regulator with the auditor role), ``nodes`` validator homes and every key file."""
+    regulator with the auditor role), ``nodes`` validator homes and every key file.
+
+    Without ``hosts`` every node runs on 127.0.0.1 with consecutive ports. With ``hosts``
+    (one address per node) the nodes listen on all interfaces and dial each other at
+    those addresses; nodes sharing a host get consecutive ports. ``ports`` gives each
+    node's (API, p2p) ports explicitly instead.
+    """
     if (root / "genesis.json").exists():
         raise NetworkExistsError(
             f"{root} already holds a network (genesis.json exists); "
@@ -62,6 +77,12 @@ def create_network(
         raise ValueError("a network needs at least one organisation")
     if nodes < 1:
         raise ValueError("a network needs at least one node")
+    if hosts is not None and len(hosts) != nodes:
+        raise ValueError(f"--hosts names {len(hosts)} hosts for {nodes} nodes")
+    if ports is not None and len(ports) != nodes:
+        raise ValueError(f"{len(ports)} port pairs for {nodes} nodes")
+    node_hosts = hosts if hosts is not None else ["127.0.0.1"] * nodes
+    listen = "127.0.0.1" if hosts is None else "0.0.0.0"
     suite = get_suite(suite_name)
     key_dir = root / "keys"
     accounts: list[GenesisAccount] = []
@@ -76,16 +97,42 @@ def create_network(
     accounts.append(GenesisAccount("regulator", kp.public_key.hex(), orgs[0], ["auditor"]))
     homes: list[Path] = []
     validators: list[GenesisValidator] = []
-    ports: list[int] = []
+    api_ports: list[int] = []
+    p2p_ports: list[int] = []
+    p2p_keys: list[bytes] = []
+    transport = get_suite("ed25519")
     for i in range(nodes):
         home = root / f"node{i}"
         kp = suite.generate()
         write_key(home / "node.key", kp, f"node{i}")
-        validators.append(GenesisValidator(f"node{i}", kp.public_key.hex(), 1))
-        port = base_port + i
-        (home / "config.toml").write_text(render_config(f"node{i}", port, block_interval_ms))
+        p2p = transport.generate()
+        write_key(home / "p2p.key", p2p, f"node{i}-p2p")
+        p2p_keys.append(p2p.public_key)
+        validators.append(
+            GenesisValidator(f"node{i}", kp.public_key.hex(), 1, p2p.public_key.hex())
+        )
+        same_host = node_hosts[:i].count(node_hosts[i])
+        api_port, p2p_port = (
+            ports[i] if ports is not None else (base_port + same_host, p2p_base_port + same_host)
+        )
+        api_ports.append(api_port)
+        p2p_ports.append(p2p_port)
         homes.append(home)
-        ports.append(port)
+    for i, home in enumerate(homes):
+        peers = tuple(
+            PeerConfig(p2p_keys[j], node_hosts[j], p2p_ports[j]) for j in range(nodes) if j != i
+        )
+        (home / "config.toml").write_text(
+            render_config(
+                f"node{i}",
+                api_ports[i],
+                block_interval_ms,
+                api_host=listen,
+                p2p_host=listen,
+                p2p_port=p2p_ports[i],
+                peers=peers,
+            )
+        )
     genesis = Genesis(
         chain_id=chain_id,
         suite=suite_name,
@@ -99,4 +146,6 @@ def create_network(
     (root / "genesis.json").write_text(text)
     for home in homes:
         (home / "genesis.json").write_text(text)
-    return NetworkLayout(root, root / "genesis.json", homes, key_dir, ports)
+    return NetworkLayout(
+        root, root / "genesis.json", homes, key_dir, api_ports, p2p_ports, list(node_hosts)
+    )

@@ -1,9 +1,10 @@
-"""The running node: drives the block producer with real time, admits transactions.
+"""The running node: chain, mempool, consensus driver, transport and admission.
 
-The producer state machine (``xinlian.consensus``) decides *when*; this module carries out
-its effects: it reads the clock, sleeps, and runs block production in a worker thread so
-the event loop keeps serving the API. Signature checks of submitted transactions run in a
-thread pool (libsodium and OpenSSL release the GIL).
+Consensus is Tendermint BFT for any number of validators (a single-validator network
+runs the same code with a set of one; it opens no network port). Signature checks of
+submitted transactions run in a thread pool (libsodium and OpenSSL release the GIL);
+block building, validation and commits run on one chain thread so the event loop keeps
+serving the API and the network. Admitted transactions are gossiped to the peers.
 """
 
 from __future__ import annotations
@@ -16,13 +17,18 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from xinlian.consensus import BlockCommitted, DevProducer, ProduceBlock, ScheduleTick, Tick
+from xinlian.codec import CodecError, decode, encode
 from xinlian.crypto import KeyPair
 from xinlian.mempool import MempoolError, decode_envelope
 from xinlian.node.chain import Chain, ChainError, CommittedBlock, load_genesis
 from xinlian.node.config import NodeConfig
+from xinlian.node.driver import ConsensusDriver
 from xinlian.node.keys import read_key
 from xinlian.node.metrics import NodeMetrics
+from xinlian.node.signer import GuardedSigner
+from xinlian.node.signer import Step as SignerStep
+from xinlian.node.wire import MAX_TX_BATCH, Channel, TxBatch
+from xinlian.p2p import PeerAddress, Transport, TransportConfig, TransportIdentity
 from xinlian.storage import KVStore, open_store
 from xinlian.types import TxEnvelope
 
@@ -31,6 +37,10 @@ log = logging.getLogger("xinlian.node")
 #: Result of submitting one raw transaction: its hash, or the refusal.
 SubmitResult = bytes | MempoolError
 
+#: Admitted transactions are gossiped in batches at most this often.
+TX_GOSSIP_DELAY_S = 0.02
+TX_GOSSIP_BYTES = 1 << 20
+
 
 def now_ms() -> int:
     """Wall-clock milliseconds (read only here, at the edge)."""
@@ -38,7 +48,7 @@ def now_ms() -> int:
 
 
 class Node:
-    """A validator node in development mode: one chain, one producer, one mempool."""
+    """A member node: one chain, its mempool, consensus and (with peers) the transport."""
 
     def __init__(self, config: NodeConfig, *, store: KVStore | None = None) -> None:
         self.config = config
@@ -50,19 +60,39 @@ class Node:
         self.key: KeyPair = read_key(config.key_path)[0]
         if self.key.suite != self.genesis.suite:
             raise ChainError(f"node key is {self.key.suite}, chain uses {self.genesis.suite}")
+        self.p2p_identity = self._p2p_identity()
         self.store = store if store is not None else open_store(Path(config.data_dir))
         self.chain = Chain(self.store, self.genesis, state_retain=config.state_retain)
         self.chain.mempool.max_txs = config.mempool_size
         self.metrics = NodeMetrics()
         self.metrics.height.set(self.chain.height)
+        self.signer = GuardedSigner(
+            self.store,
+            lambda payload: self.chain.suite.sign(self.key.private_key, payload),
+            self.chain.suite.hash,
+        )
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify")
-        self._producer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="produce")
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._chain_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chain")
+        self.max_frame_bytes = self.genesis.params.max_block_bytes + (2 << 20)
+        self.transport: Transport | None = None
+        self.driver: ConsensusDriver | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribers: set[asyncio.Queue[CommittedBlock]] = set()
+        self._gossip_out: list[bytes] = []
+        self._gossip_handle: asyncio.TimerHandle | None = None
         self.started_ms = now_ms()
         self.chain.subscribe(self._on_block)
+
+    def _p2p_identity(self) -> TransportIdentity:
+        path = self.config.p2p_key_path
+        if path.exists():
+            keypair = read_key(path)[0]
+            if keypair.suite != "ed25519":
+                raise ChainError(f"{path} must hold an ed25519 transport key")
+            return TransportIdentity.from_seed(keypair.private_key)
+        if self.key.suite == "ed25519":
+            return TransportIdentity.from_seed(self.key.private_key)
+        raise ChainError(f"no transport key at {path} (a {self.key.suite} node needs one)")
 
     # TRANSACTIONS
 
@@ -77,8 +107,12 @@ class Node:
     def _check_many(self, raws: Sequence[bytes]) -> list[TxEnvelope | MempoolError]:
         return [self._check(raw) for raw in raws]
 
-    async def submit(self, raws: Sequence[bytes]) -> list[SubmitResult]:
-        """Admit raw signed transactions; one result per input, in order."""
+    async def submit(self, raws: Sequence[bytes], *, gossip: bool = True) -> list[SubmitResult]:
+        """Admit raw signed transactions; one result per input, in order.
+
+        Admitted transactions are passed on to the peers unless ``gossip`` is False
+        (they came from a peer, and every validator is connected to every other).
+        """
         loop = asyncio.get_running_loop()
         if len(raws) <= 4:
             checked = self._check_many(raws)
@@ -90,6 +124,7 @@ class Node:
             )
             checked = parts[0] + parts[1]
         results: list[SubmitResult] = []
+        admitted: list[bytes] = []
         for item in checked:
             if isinstance(item, MempoolError):
                 results.append(item)
@@ -100,15 +135,75 @@ class Node:
                 results.append(exc)
                 continue
             results.append(item.hash)
-        admitted = sum(1 for r in results if isinstance(r, bytes))
-        self.metrics.txs_admitted.inc(admitted)
+            admitted.append(item.raw)
+        self.metrics.txs_admitted.inc(len(admitted))
         for r in results:
             if isinstance(r, MempoolError):
                 self.metrics.txs_rejected.labels(r.reason).inc()
         self.metrics.mempool_size.set(len(self.chain.mempool))
         if admitted:
-            self._wake.set()
+            if gossip:
+                self._gossip(admitted)
+            if self.driver is not None and self.driver.wake_builder is not None:
+                self.driver.wake_builder.set()
         return results
+
+    def _gossip(self, raws: list[bytes]) -> None:
+        if self.transport is None or self._loop is None:
+            return
+        self._gossip_out.extend(raws)
+        if self._gossip_handle is None:
+            self._gossip_handle = self._loop.call_later(TX_GOSSIP_DELAY_S, self._flush_gossip)
+
+    def _flush_gossip(self) -> None:
+        self._gossip_handle = None
+        out, self._gossip_out = self._gossip_out, []
+        transport = self.transport
+        if transport is None:
+            return
+        batch: list[bytes] = []
+        size = 0
+        for raw in out:
+            if batch and (len(batch) >= MAX_TX_BATCH or size + len(raw) > TX_GOSSIP_BYTES):
+                transport.broadcast(Channel.TXS, encode(TxBatch(batch)))
+                batch, size = [], 0
+            batch.append(raw)
+            size += len(raw)
+        if batch:
+            transport.broadcast(Channel.TXS, encode(TxBatch(batch)))
+
+    # NETWORK
+
+    async def _on_message(self, peer: bytes, channel: int, payload: bytes) -> None:
+        driver = self.driver
+        if driver is None:
+            return
+        if channel == Channel.PROPOSAL:
+            driver.on_proposal(peer, payload)
+        elif channel == Channel.VOTE:
+            driver.on_vote(peer, payload)
+        elif channel == Channel.TXS:
+            try:
+                batch = decode(payload, TxBatch)
+            except CodecError as exc:
+                if self.transport is not None:
+                    self.transport.report_misbehaviour(peer, f"malformed transactions: {exc}")
+                return
+            await self.submit(batch.txs, gossip=False)
+        elif channel == Channel.STATUS:
+            driver.on_status(peer, payload)
+        elif channel == Channel.BLOCK_REQUEST:
+            await driver.on_block_request(peer, payload)
+        elif channel == Channel.BLOCK_RESPONSE:
+            await driver.on_block_response(peer, payload)
+        elif self.transport is not None:
+            self.transport.report_misbehaviour(peer, f"unknown channel {channel}")
+
+    def _allowed_keys(self) -> set[bytes]:
+        return {e.p2p_key for e in self.chain.validator_entries} - {self.p2p_identity.public_key}
+
+    def _needs_network(self) -> bool:
+        return bool(self.config.p2p.peers) or len(self.chain.validator_entries) > 1
 
     # BLOCKS
 
@@ -124,6 +219,11 @@ class Node:
             self._loop.call_soon_threadsafe(self._publish, block)
 
     def _publish(self, block: CommittedBlock) -> None:
+        if self.transport is not None:
+            allowed = self._allowed_keys()
+            if allowed != set(self.transport.allowed_keys()):
+                self.transport.set_allowed_keys(allowed)  # governance changed the validators
+            self.metrics.peers.set(len(self.transport.connected_peers()))
         for queue in list(self._subscribers):
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
@@ -140,49 +240,60 @@ class Node:
         """Stop delivering blocks to ``queue``."""
         self._subscribers.discard(queue)
 
-    def _produce(self, height: int, time_ms: int) -> CommittedBlock:
-        started = time.perf_counter()
-        block = self.chain.produce_block(height, time_ms, self.key.private_key)
-        self.metrics.block_seconds.observe(time.perf_counter() - started)
-        return block
-
-    async def _run_producer(self) -> None:
-        last = self.chain.last_header()
-        state = DevProducer(
-            height=self.chain.height,
-            last_time_ms=last.time_ms if last else self.genesis.time_ms,
-            interval_ms=self.config.block_interval_ms,
-            empty_interval_ms=self.config.empty_block_interval_ms,
-        )
-        loop = asyncio.get_running_loop()
-        while True:
-            state, effects = state.step(Tick(now_ms(), len(self.chain.mempool)))
-            for effect in effects:
-                if isinstance(effect, ProduceBlock):
-                    block = await loop.run_in_executor(
-                        self._producer_thread, self._produce, effect.height, effect.time_ms
-                    )
-                    state, more = state.step(
-                        BlockCommitted(block.header.height, block.header.time_ms)
-                    )
-                    effects.extend(more)
-                elif isinstance(effect, ScheduleTick):
-                    self._wake.clear()
-                    delay = max(0.0, (effect.at_ms - now_ms()) / 1000)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=delay)
+    # LIFECYCLE
 
     async def start(self) -> None:
-        """Start producing blocks in the running event loop."""
+        """Open the transport (when there are peers) and start consensus."""
         self._loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._run_producer(), name="producer")
+        p2p = self.config.p2p
+        if self._needs_network():
+            self.transport = Transport(
+                self.p2p_identity,
+                p2p.host,
+                p2p.port,
+                self._allowed_keys(),
+                self._on_message,
+                peers=[PeerAddress(p.host, p.port, p.public_key) for p in p2p.peers],
+                config=TransportConfig(
+                    channels=frozenset(int(c) for c in Channel),
+                    max_frame_size=self.max_frame_bytes,
+                ),
+            )
+            await self.transport.start()
+        network = self.transport if self.transport is not None else _Alone()
+        self.driver = ConsensusDriver(
+            self.chain,
+            self.config,
+            self.metrics,
+            network,
+            self.key.public_key,
+            lambda h, r, step, payload: self.signer.sign(h, r, SignerStep(int(step)), payload),
+            self._chain_thread,
+            max_frame_bytes=self.max_frame_bytes,
+        )
+        self.driver.start()
 
     async def stop(self) -> None:
-        """Stop producing, wait for an in-flight block, and close the store."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._producer_thread.shutdown(wait=True)
+        """Stop consensus and the transport, wait for in-flight chain work, close the store."""
+        if self._gossip_handle is not None:
+            self._gossip_handle.cancel()
+        if self.driver is not None:
+            await self.driver.stop()
+        if self.transport is not None:
+            await self.transport.stop()
+        self._chain_thread.shutdown(wait=True)
         self._pool.shutdown(wait=True)
         self.store.close()
+
+
+class _Alone:
+    """The network of a single-validator chain without peers: nobody to talk to."""
+
+    def broadcast(self, channel: int, payload: bytes) -> int:
+        return 0
+
+    def send(self, key: bytes, channel: int, payload: bytes) -> bool:
+        return False
+
+    def report_misbehaviour(self, key: bytes, reason: str, weight: int = 1) -> None:
+        log.warning("misbehaviour from %s: %s", key.hex()[:12], reason)

@@ -10,7 +10,7 @@ from xinlian.types.block import Block, BlockHeader, Commit, CommitSig, Vote, Vot
 from xinlian.types.proof import MerkleProof, StateProof, StateProofStep
 from xinlian.types.receipt import Event, Receipt, TxStatus
 from xinlian.types.tx import SignedTransaction, Transaction, TxEnvelope
-from xinlian.types.validator import Validator, ValidatorSet
+from xinlian.types.validator import Validator, ValidatorEntry, ValidatorSet
 
 __all__ = [
     "Block",
@@ -27,6 +27,7 @@ __all__ = [
     "TxEnvelope",
     "TxStatus",
     "Validator",
+    "ValidatorEntry",
     "ValidatorSet",
     "Vote",
     "VoteType",

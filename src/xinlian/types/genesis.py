@@ -20,17 +20,23 @@ class GenesisAccount(Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class GenesisValidator(Struct, frozen=True, forbid_unknown_fields=True):
-    """A validator of the first block: its signing key (hex), power and display name."""
+    """A validator of the first block: its signing key (hex), power and display name.
+
+    ``p2p_key`` is the node's Ed25519 transport key (hex) that peers pin in mutual TLS;
+    empty means "the signing key", which only an ``ed25519`` chain allows.
+    """
 
     name: str
     public_key: str
     power: int
+    p2p_key: str = ""
 
 
 class ChainParams(Struct, frozen=True, forbid_unknown_fields=True):
     """Consensus-relevant limits every node must agree on."""
 
     max_block_txs: int = 20000
+    max_block_bytes: int = 16 * 1024 * 1024
     max_tx_bytes: int = 65536
     max_gas_per_tx: int = 10_000_000
 

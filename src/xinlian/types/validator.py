@@ -26,3 +26,20 @@ class ValidatorSet(Struct, array_like=True, frozen=True):
     def quorum(self) -> int:
         """Smallest power that is more than two thirds of the total."""
         return self.total_power * 2 // 3 + 1
+
+
+class ValidatorEntry(Struct, array_like=True, frozen=True):
+    """A validator as the governance app records it: with its node's transport key.
+
+    The ``ValidatorSet`` in headers leaves ``p2p_key`` out (it is not part of agreement on
+    blocks); nodes use it to pin which peers may connect.
+    """
+
+    public_key: bytes
+    power: U64
+    name: str
+    p2p_key: bytes
+
+    def validator(self) -> Validator:
+        """The entry as a member of a header's validator set."""
+        return Validator(self.public_key, self.power, self.name)

@@ -12,7 +12,10 @@ from xinlian.codec import decode, encode_args
 from xinlian.execution import InvalidBlock, Mode
 from xinlian.types import Event, TxStatus
 
-ACTIONS = "['add_org', 'grant_role', 'remove_org', 'revoke_role']"
+ACTIONS = (
+    "['add_org', 'add_validator', 'grant_role', 'remove_org', 'remove_validator', "
+    "'revoke_role', 'set_power']"
+)
 
 
 def add_org_args(helpers: SimpleNamespace, org_id: str, admin: str) -> dict[str, Any]:

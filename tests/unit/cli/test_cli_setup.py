@@ -47,6 +47,41 @@ def test_init_creates_a_network(tmp_path: Path, crypto: str) -> None:
     assert (root / "keys" / "bank-writer.key").stat().st_mode & 0o777 == 0o600
 
 
+def test_init_for_separate_machines(tmp_path: Path) -> None:
+    root = tmp_path / "net"
+    hosts = ["10.0.0.1", "10.0.0.2", "10.0.0.2"]
+    result = CliRunner().invoke(
+        cli, ["init", str(root), "--crypto", "sm", "--nodes", "3", "--hosts", ",".join(hosts)]
+    )
+    assert result.exit_code == 0, result.output
+    genesis = load_genesis((root / "genesis.json").read_bytes())
+    assert [v.name for v in genesis.validators] == ["node0", "node1", "node2"]
+    configs = [load_config(root / f"node{i}") for i in range(3)]
+    p2p_keys = []
+    for i, config in enumerate(configs):
+        assert config.api.host == "0.0.0.0" and config.p2p.host == "0.0.0.0"
+        p2p_key = read_key_file(root / f"node{i}" / "p2p.key")[0]
+        assert p2p_key.suite == "ed25519"  # transport keys are Ed25519 on every chain
+        assert genesis.validators[i].p2p_key == p2p_key.public_key.hex()
+        signing = read_key_file(root / f"node{i}" / "node.key")[0]
+        assert genesis.validators[i].public_key == signing.public_key.hex()
+        p2p_keys.append(p2p_key.public_key)
+    # Two nodes share 10.0.0.2, so the second of them counts its ports up.
+    assert [c.p2p.port for c in configs] == [26656, 26656, 26657]
+    assert [c.api.port for c in configs] == [8545, 8545, 8546]
+    # Each node dials every other at its host and pins its transport key.
+    for i, config in enumerate(configs):
+        expected = {
+            (p2p_keys[j], hosts[j], configs[j].p2p.port) for j in range(3) if j != i
+        }
+        assert {(p.public_key, p.host, p.port) for p in config.p2p.peers} == expected
+    for bad, message in [("a,b", "2 addresses for 3 nodes"), ("a,b:1,c", "not a host name")]:
+        result = CliRunner().invoke(
+            cli, ["init", str(tmp_path / "bad"), "--nodes", "3", "--hosts", bad]
+        )
+        assert result.exit_code == 1 and message in result.output, result.output
+
+
 def test_init_refuses_to_overwrite_and_validates_orgs(tmp_path: Path) -> None:
     root = tmp_path / "net"
     assert CliRunner().invoke(cli, ["init", str(root)]).exit_code == 0

@@ -21,8 +21,10 @@ def test_up_runs_the_workload_then_restarts_on_the_same_data(tmp_path: Path) -> 
         cli, ["up", "--dir", str(directory), "--port", "0", "--blocks", "4", "--duration", "120"]
     )
     assert first.exit_code == 0, first.output
-    assert "Created a development network" in first.output
-    assert "REST API  http://127.0.0.1:" in first.output
+    assert "Created a local network of 4 nodes" in first.output
+    assert "Network is up: 4 validators" in first.output
+    for name in ("node0", "node1", "node2", "node3"):
+        assert re.search(rf"{name}\s+REST API http://127\.0\.0\.1:\d+  p2p ", first.output)
     assert "org1-writer.key" in first.output
     assert "kv.put key=demo/org" in first.output
     assert "Stopped cleanly" in first.output
@@ -64,11 +66,13 @@ def test_up_reports_a_busy_port(tmp_path: Path) -> None:
                 str(tmp_path / "dev"),
                 "--port",
                 str(port),
+                "--nodes",
+                "1",
                 "--no-workload",
                 "--duration",
                 "30",
             ],
         )
     assert result.exit_code == 1, result.output
-    assert f"error: cannot listen on 127.0.0.1:{port}" in result.output
+    assert f"node0 did not start: error: cannot listen on 127.0.0.1:{port}" in result.output
     assert "Traceback" not in result.output

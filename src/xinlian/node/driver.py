@@ -1,0 +1,517 @@
+"""Driving the BFT state machine with real time, the chain and the network.
+
+The :class:`~xinlian.consensus.Tendermint` machine decides; this module carries out its
+effects and feeds it events, all on the node's event loop:
+
+* messages from peers (``node.wire`` channels 1 and 2) become ``ProposalReceived`` /
+  ``VoteReceived``; an input the machine rejects is counted against the peer;
+* ``ScheduleTimeout`` becomes an event-loop timer;
+* ``BuildProposal``, ``ValidateBlock`` and ``Decide`` run ``Chain.prepare_block``,
+  ``validate_block`` and ``commit_block`` on the chain thread (one thread, so chain
+  mutations are serialised) and answer with ``ProposalBuilt`` / ``BlockValidated`` /
+  the next ``StartHeight``;
+* signing goes through the node's guarded signer (logged before the message leaves).
+
+Liveness help, as in Tendermint's gossip layer (see docs/consensus.md): every tick the
+node re-sends its own messages of a height it is stuck on, relays the prevotes that
+justify its valid value, and tells peers its committed height. A node that hears of a
+higher committed height fetches the missing certified blocks (``BlockRequest``),
+verifies and applies them, and restarts consensus at the next height.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, Protocol
+
+import msgspec
+
+from xinlian.codec import CodecError, decode, encode
+from xinlian.consensus import (
+    BlockValidated,
+    BroadcastProposal,
+    BroadcastVote,
+    BuildProposal,
+    ConsensusError,
+    Decide,
+    ProposalBuilt,
+    ProposalReceived,
+    Rejected,
+    ReportEvidence,
+    ScheduleTimeout,
+    SignedProposal,
+    SignedVote,
+    Signer,
+    StartHeight,
+    Tendermint,
+    TendermintConfig,
+    TimeoutFired,
+    Timeouts,
+    ValidateBlock,
+    VoteReceived,
+)
+from xinlian.consensus.events import Effect, Event
+from xinlian.execution import InvalidBlock
+from xinlian.node.chain import Chain, ChainError, PreparedBlock
+from xinlian.node.config import NodeConfig
+from xinlian.node.metrics import NodeMetrics
+from xinlian.node.signer import SignerError
+from xinlian.node.wire import (
+    MAX_BLOCKS_PER_RESPONSE,
+    BlockRequest,
+    BlockResponse,
+    CertifiedBlock,
+    Channel,
+    NodeStatus,
+)
+from xinlian.sync import LedgerSource
+from xinlian.types import Block, BlockHeader, VoteType
+
+log = logging.getLogger("xinlian.consensus")
+
+#: How often the node re-sends, relays and announces its height.
+GOSSIP_INTERVAL_S = 0.5
+#: How long to wait for a block response before asking another peer.
+SYNC_TIMEOUT_S = 10.0
+#: A peer one block ahead is normal (it committed first); fetch from it only after
+#: consensus has stayed on one height this long.
+SYNC_AFTER_S = 2.0
+
+
+class Network(Protocol):
+    """What the driver needs from the transport."""
+
+    def broadcast(self, channel: int, payload: bytes) -> int:
+        """Send to every connected peer; returns how many."""
+        ...
+
+    def send(self, key: bytes, channel: int, payload: bytes) -> bool:
+        """Send to one peer; False if not connected."""
+        ...
+
+    def report_misbehaviour(self, key: bytes, reason: str, weight: int = 1) -> None:
+        """Count a bad message against a peer."""
+        ...
+
+
+class _HeaderOnly(msgspec.Struct, array_like=True, frozen=True):
+    header: BlockHeader
+    txs: msgspec.Raw
+
+
+def now_ms() -> int:
+    """Wall-clock milliseconds (read only at the edge)."""
+    return int(time.time() * 1000)
+
+
+class ConsensusDriver:
+    """Runs one node's consensus: machine, timers, chain work and peer messages."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        config: NodeConfig,
+        metrics: NodeMetrics,
+        network: Network,
+        public_key: bytes,
+        sign: Signer,
+        chain_thread: ThreadPoolExecutor,
+        *,
+        max_frame_bytes: int,
+    ) -> None:
+        self.chain = chain
+        self.config = config
+        self.metrics = metrics
+        self.network = network
+        self.public_key = public_key
+        self._sign = sign
+        self._chain_thread = chain_thread
+        self._max_frame = max_frame_bytes
+        c = config.consensus
+        self._timeouts = Timeouts(
+            propose_ms=c.timeout_propose_ms,
+            propose_delta_ms=c.timeout_delta_ms,
+            prevote_ms=c.timeout_prevote_ms,
+            prevote_delta_ms=c.timeout_delta_ms,
+            precommit_ms=c.timeout_precommit_ms,
+            precommit_delta_ms=c.timeout_delta_ms,
+        )
+        self.machine = Tendermint(self._machine_config())
+        self._prepared: dict[bytes, PreparedBlock] = {}
+        self._own: list[tuple[int, Channel, bytes]] = []
+        self._stuck_at: tuple[int, int] | None = None
+        self._height_since = time.monotonic()
+        self._peer_heights: dict[bytes, int] = {}
+        self._committing = False
+        self._sync_peer: bytes | None = None
+        self._sync_deadline = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running = False
+        self.wake_builder: asyncio.Event | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _machine_config(self) -> TendermintConfig:
+        validators = self.chain.validators
+        keys = [v.public_key for v in validators.validators]
+        index = keys.index(self.public_key) if self.public_key in keys else None
+        return TendermintConfig(
+            chain_id=self.chain.chain_id,
+            validators=validators,
+            my_index=index,
+            sign=self._sign if index is not None else None,
+            verify=self.chain.suite.verify,
+            hash_block=self._hash_block,
+            timeouts=self._timeouts,
+        )
+
+    def _hash_block(self, block: bytes) -> bytes:
+        try:
+            header = msgspec.msgpack.decode(block, type=_HeaderOnly).header
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return b""  # no block has this id: the proposal is rejected
+        return self.chain.block_hash(header)
+
+    def start(self) -> None:
+        """Start consensus at the height after the chain's latest (on the running loop)."""
+        self._loop = asyncio.get_running_loop()
+        self.wake_builder = asyncio.Event()
+        self._running = True
+        self._spawn(self._ticker(), "consensus-ticker")
+        self._start_next()
+
+    async def stop(self) -> None:
+        """Cancel timers and in-flight work (the chain thread finishes its current job)."""
+        self._running = False
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _later(self, delay_s: float, callback: Callable[[], None]) -> None:
+        assert self._loop is not None
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            if self._running:
+                callback()
+
+        handle = self._loop.call_later(max(0.0, delay_s), fire)
+        self._timers.add(handle)
+
+    # ------------------------------------------------------------------ the machine
+
+    def step(self, event: Event, peer: bytes | None = None) -> None:
+        """Feed ``event`` to the machine and carry out the effects."""
+        if not self._running:
+            return
+        try:
+            machine, effects = self.machine.step(event)
+        except SignerError as exc:  # the guarded signer refused: never sign twice
+            log.warning("not signing at height %d: %s", self.machine.height, exc)
+            return
+        except ConsensusError as exc:
+            log.debug("consensus refused %s: %s", type(event).__name__, exc)
+            return
+        self.machine = machine
+        self.metrics.round.set(machine.round)
+        for effect in effects:
+            self._do(effect, peer)
+
+    def _do(self, effect: Effect, peer: bytes | None) -> None:
+        if isinstance(effect, BroadcastVote):
+            self._send_own(Channel.VOTE, effect.vote.vote.height, encode(effect.vote))
+        elif isinstance(effect, BroadcastProposal):
+            p = effect.proposal.proposal
+            self._send_own(Channel.PROPOSAL, p.height, encode(effect.proposal))
+        elif isinstance(effect, ScheduleTimeout):
+            event = TimeoutFired(effect.kind, effect.height, effect.round)
+            self._later(effect.duration_ms / 1000, lambda: self.step(event))
+        elif isinstance(effect, BuildProposal):
+            self._spawn(self._build(effect.height, effect.round), "build")
+        elif isinstance(effect, ValidateBlock):
+            self._spawn(self._validate(effect), "validate")
+        elif isinstance(effect, Decide):
+            self._committing = True
+            self._spawn(self._commit(effect), "commit")
+        elif isinstance(effect, Rejected):
+            self.metrics.consensus_rejected.inc()
+            if peer is not None:
+                self.network.report_misbehaviour(peer, effect.reason)
+        elif isinstance(effect, ReportEvidence):
+            self.metrics.equivocations.inc()
+            log.warning("equivocation: %s", type(effect.evidence).__name__)
+
+    def _send_own(self, channel: Channel, height: int, payload: bytes) -> None:
+        self._own = [entry for entry in self._own if entry[0] >= height]
+        self._own.append((height, channel, payload))
+        self.network.broadcast(channel, payload)
+
+    # ------------------------------------------------------------------ chain work
+
+    async def _run_chain(self, fn: Callable[[], PreparedBlock | None]) -> PreparedBlock | None:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._chain_thread, fn)
+
+    async def _run_chain_work(self, fn: Callable[[], None]) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._chain_thread, fn)
+
+    async def _build(self, height: int, round_: int) -> None:
+        wake = self.wake_builder
+        assert wake is not None
+        deadline = time.monotonic() + self.config.empty_block_interval_ms / 1000
+        while len(self.chain.mempool) == 0 and time.monotonic() < deadline:
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), deadline - time.monotonic())
+        if self.machine.height != height or self.machine.round != round_:
+            return
+        try:
+            prepared = await self._run_chain(
+                lambda: self.chain.prepare_block(height, now_ms(), self.public_key)
+            )
+        except ChainError as exc:  # the chain moved on (caught up meanwhile)
+            log.debug("not building block %d: %s", height, exc)
+            return
+        assert prepared is not None
+        self._prepared[prepared.hash] = prepared
+        self.step(ProposalBuilt(height, round_, encode(prepared.block())))
+
+    async def _validate(self, effect: ValidateBlock) -> None:
+        def work() -> PreparedBlock:
+            block = decode(effect.block, Block)
+            return self.chain.validate_block(block)
+
+        try:
+            prepared = await self._run_chain(work)
+        except (CodecError, InvalidBlock) as exc:
+            log.info("block %s refused: %s", effect.block_hash.hex()[:12], exc)
+            self.step(BlockValidated(effect.height, effect.block_hash, False))
+            return
+        except ChainError as exc:
+            log.debug("not validating block %d: %s", effect.height, exc)
+            return
+        assert prepared is not None
+        if prepared.hash != effect.block_hash:
+            self.step(BlockValidated(effect.height, effect.block_hash, False))
+            return
+        self._prepared[prepared.hash] = prepared
+        self.step(BlockValidated(effect.height, effect.block_hash, True))
+
+    async def _commit(self, decision: Decide) -> None:
+        prepared = self._prepared.get(decision.block_hash)
+
+        def work() -> None:
+            nonlocal prepared
+            if self.chain.height >= decision.height:
+                return  # already committed (caught up meanwhile)
+            if prepared is None:
+                prepared = self.chain.validate_block(decode(decision.block, Block))
+            self.chain.commit_block(prepared, decision.commit)
+
+        try:
+            await self._run_chain_work(work)
+        except Exception:  # a decided block we cannot commit: halt this height, resync
+            log.exception("cannot commit decided block %d", decision.height)
+        finally:
+            self._committing = False
+        self._on_committed()
+
+    def _on_committed(self) -> None:
+        self._prepared.clear()
+        self._announce()
+        self._later(self.config.block_interval_ms / 1000, self._start_next)
+
+    def _start_next(self) -> None:
+        """Start consensus at the height after the chain's latest, if not started yet."""
+        target = self.chain.height + 1
+        if self.machine.height >= target or self._committing:
+            return
+        config = self.machine.config
+        if config.validators != self.chain.validators:
+            config = self._machine_config()
+            log.info("validator set changed at height %d", target)
+        if self.machine.height != target - 1:
+            machine = Tendermint(config)  # caught up: nothing of the old height applies
+        else:
+            machine = replace(self.machine, config=config)
+            if config is not self.machine.config:
+                machine = replace(machine, future=())  # indexes refer to the old set
+        self.machine = machine
+        self._stuck_at = None
+        self._height_since = time.monotonic()
+        self.step(StartHeight(target))
+
+    # ------------------------------------------------------------------ peer messages
+
+    def on_proposal(self, peer: bytes, payload: bytes) -> None:
+        """A proposal from ``peer``."""
+        try:
+            proposal = decode(payload, SignedProposal)
+        except CodecError as exc:
+            self.network.report_misbehaviour(peer, f"malformed proposal: {exc}")
+            return
+        self.step(ProposalReceived(proposal), peer)
+
+    def on_vote(self, peer: bytes, payload: bytes) -> None:
+        """A vote from ``peer``."""
+        try:
+            vote = decode(payload, SignedVote)
+        except CodecError as exc:
+            self.network.report_misbehaviour(peer, f"malformed vote: {exc}")
+            return
+        self.step(VoteReceived(vote), peer)
+
+    def on_status(self, peer: bytes, payload: bytes) -> None:
+        """A peer's committed height: catch up if it is ahead."""
+        try:
+            status = decode(payload, NodeStatus)
+        except CodecError as exc:
+            self.network.report_misbehaviour(peer, f"malformed status: {exc}")
+            return
+        self._peer_heights[peer] = status.height
+        self._maybe_sync()
+
+    def peer_left(self, peer: bytes) -> None:
+        """Forget a disconnected peer."""
+        self._peer_heights.pop(peer, None)
+        if self._sync_peer == peer:
+            self._sync_peer = None
+
+    def _maybe_sync(self) -> None:
+        if self._committing or not self._peer_heights:
+            return
+        if self._sync_peer is not None and time.monotonic() < self._sync_deadline:
+            return
+        height = self.chain.height
+        ahead = [(h, k) for k, h in self._peer_heights.items() if h > height]
+        if not ahead:
+            return
+        best, peer = max(ahead)
+        stalled = time.monotonic() - self._height_since > SYNC_AFTER_S
+        if best == height + 1 and not stalled:
+            return
+        count = min(MAX_BLOCKS_PER_RESPONSE, best - height)
+        if self.network.send(peer, Channel.BLOCK_REQUEST, encode(BlockRequest(height + 1, count))):
+            self._sync_peer = peer
+            self._sync_deadline = time.monotonic() + SYNC_TIMEOUT_S
+
+    async def on_block_request(self, peer: bytes, payload: bytes) -> None:
+        """Serve certified blocks to a peer catching up."""
+        try:
+            request = decode(payload, BlockRequest)
+        except CodecError as exc:
+            self.network.report_misbehaviour(peer, f"malformed block request: {exc}")
+            return
+        budget = self._max_frame // 2
+
+        def read() -> bytes:
+            source = LedgerSource(self.chain.ledger)
+            blocks: list[CertifiedBlock] = []
+            size = 0
+            last = min(self.chain.height, request.start + request.count - 1)
+            for height in range(request.start, last + 1):
+                found = source.certified_block(height)
+                if found is None:
+                    break
+                item = CertifiedBlock(*found)
+                item_size = len(encode(item))
+                if blocks and size + item_size > budget:
+                    break
+                blocks.append(item)
+                size += item_size
+            return encode(BlockResponse(blocks))
+
+        loop = asyncio.get_running_loop()
+        response = await loop.run_in_executor(None, read)
+        self.network.send(peer, Channel.BLOCK_RESPONSE, response)
+
+    async def on_block_response(self, peer: bytes, payload: bytes) -> None:
+        """Apply certified blocks a peer sent for our request."""
+        if peer != self._sync_peer:
+            return  # unsolicited or late: ignore
+        try:
+            response = decode(payload, BlockResponse)
+        except CodecError as exc:
+            self._sync_peer = None
+            self.network.report_misbehaviour(peer, f"malformed block response: {exc}")
+            return
+        if self._committing:
+            self._sync_peer = None
+            return
+        self._committing = True
+        applied = 0
+
+        def work() -> None:
+            nonlocal applied
+            for item in response.blocks:
+                height = item.block.header.height
+                if height <= self.chain.height:
+                    continue
+                if height != self.chain.height + 1 or item.commit.height != height:
+                    raise ChainError(f"block {height} does not follow {self.chain.height}")
+                prepared = self.chain.validate_block(item.block)
+                self.chain.commit_block(prepared, item.commit)
+                applied += 1
+
+        try:
+            await self._run_chain_work(work)
+        except (ChainError, InvalidBlock) as exc:
+            log.warning("catching up from %s stopped: %s", peer.hex()[:12], exc)
+            self.network.report_misbehaviour(peer, f"bad certified block: {exc}", 5)
+        finally:
+            self._committing = False
+            self._sync_peer = None
+        if applied:
+            self.metrics.synced_blocks.inc(applied)
+            log.info("caught up %d blocks to height %d", applied, self.chain.height)
+            self._prepared.clear()
+            self._announce()
+            self._start_next()
+        self._maybe_sync()
+
+    # ------------------------------------------------------------------ gossip
+
+    def _announce(self) -> None:
+        self.network.broadcast(Channel.STATUS, encode(NodeStatus(self.chain.height)))
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(GOSSIP_INTERVAL_S)
+            self._tick()
+
+    def _tick(self) -> None:
+        self._announce()
+        self._maybe_sync()
+        machine = self.machine
+        position = (machine.height, machine.round)
+        if self._stuck_at != position:
+            self._stuck_at = position  # progress since the last tick: nothing to repeat
+            return
+        for height, channel, payload in self._own:
+            if height == machine.height:
+                self.network.broadcast(channel, payload)
+        if machine.valid_value is not None and machine.decision is None:
+            # Relay the prevotes that justify our valid value (the proof of lock), so a
+            # peer can accept its re-proposal (the paper's Line 28).
+            pol = machine.vote_set(machine.valid_round, int(VoteType.PREVOTE))
+            for vote in pol.votes_for(machine.valid_value):
+                self.network.broadcast(Channel.VOTE, encode(vote))
