@@ -368,9 +368,7 @@ def _validate_validators(ctx: CallContext, params: object) -> None:
 def _apply_validators(ctx: CallContext, action: str, params: object) -> None:
     entries = _validators(ctx)
     if isinstance(params, AddValidatorParams):
-        entries.append(
-            ValidatorEntry(params.public_key, params.power, params.name, params.p2p_key)
-        )
+        entries.append(ValidatorEntry(params.public_key, params.power, params.name, params.p2p_key))
     elif isinstance(params, ValidatorKeyParams):
         entries = [e for e in entries if e.public_key != params.public_key]
     elif isinstance(params, SetPowerParams):

@@ -120,7 +120,9 @@ class Ledger:
 
     # READ
 
-    def stage_validator_set(self, set_hash: bytes, validators: ValidatorSet, batch: WriteBatch) -> None:
+    def stage_validator_set(
+        self, set_hash: bytes, validators: ValidatorSet, batch: WriteBatch
+    ) -> None:
         """Record a validator set under its hash (as named by headers)."""
         batch.put(b"L/vs/" + set_hash, encode(validators))
 

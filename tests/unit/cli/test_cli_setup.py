@@ -71,9 +71,7 @@ def test_init_for_separate_machines(tmp_path: Path) -> None:
     assert [c.api.port for c in configs] == [8545, 8545, 8546]
     # Each node dials every other at its host and pins its transport key.
     for i, config in enumerate(configs):
-        expected = {
-            (p2p_keys[j], hosts[j], configs[j].p2p.port) for j in range(3) if j != i
-        }
+        expected = {(p2p_keys[j], hosts[j], configs[j].p2p.port) for j in range(3) if j != i}
         assert {(p.public_key, p.host, p.port) for p in config.p2p.peers} == expected
     for bad, message in [("a,b", "2 addresses for 3 nodes"), ("a,b:1,c", "not a host name")]:
         result = CliRunner().invoke(
