@@ -46,17 +46,29 @@ def http(
 class NodeProcess:
     """``python -m xinlian node start --home HOME`` as a child process."""
 
-    def __init__(self, home: Path, port: int) -> None:
+    def __init__(
+        self, home: Path, port: int, *, host: str = "127.0.0.1", prefix: tuple[str, ...] = ()
+    ) -> None:
         self.home = home
         self.port = port
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://{host}:{port}"
+        self.prefix = prefix  # e.g. ("ip", "netns", "exec", NAME) to run in a namespace
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = home / "node.log"
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "xinlian", "node", "start", "--home", str(self.home)],
+            [
+                *self.prefix,
+                sys.executable,
+                "-m",
+                "xinlian",
+                "node",
+                "start",
+                "--home",
+                str(self.home),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=dict(os.environ, PYTHONUNBUFFERED="1"),

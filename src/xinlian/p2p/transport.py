@@ -342,7 +342,10 @@ class Transport:
             )
         except (OSError, TimeoutError, EOFError) as exc:
             self.counters.refused["handshake"] += 1
-            log.warning("TLS handshake from %s failed: %s", remote, exc)
+            log.warning("TLS handshake from %s failed: %s", remote, exc or type(exc).__name__)
+            writer.transport.abort()
+            return
+        except asyncio.CancelledError:  # stopping mid-handshake: nothing to report
             writer.transport.abort()
             return
         with contextlib.suppress(P2PError):
