@@ -1,14 +1,17 @@
-"""Throughput and latency of a single-node development chain under API load.
+"""Throughput and latency of a BFT network of validators under API load.
 
-The node runs as its own process (``python -m xinlian node start``); this process is the
-load generator. It registers ``--senders`` writer accounts, pre-signs every transaction
+Each of ``--nodes`` validators (default 4) runs as its own process (``python -m xinlian
+node start``) on 127.0.0.1; this process is the load generator. Each sender's
+transactions go to one node (senders are spread over the nodes), which gossips them to
+the others. It registers ``--senders`` writer accounts, pre-signs every transaction
 (simple ``kv.put`` writes), then submits them open-loop in msgpack batches at
 ``--rate`` transactions per second for ``--duration`` seconds, while a WebSocket
 subscription records when each block is seen. Afterwards it maps every transaction to its
 block and reports committed transactions per second over the steady window and the
 latency from submission to commit (p50, p95, p99).
 
-    python bench/bench_chain.py --rate 6000 --duration 30
+    python bench/bench_chain.py --rate 3000 --duration 60            # 4 validators
+    python bench/bench_chain.py --nodes 1 --rate 6000 --duration 30  # one validator
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -90,21 +94,28 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     layout = create_network(
         root / "net",
         suite_name=args.crypto,
-        nodes=1,
-        base_port=args.port,
+        nodes=args.nodes,
+        ports=[(args.port + i, args.port + 100 + i) for i in range(args.nodes)],
         block_interval_ms=args.block_ms,
     )
-    url = f"http://127.0.0.1:{args.port}"
-    log = open(root / "node.log", "w")  # noqa: SIM115 - closed at the end
+    urls = [f"http://127.0.0.1:{args.port + i}" for i in range(args.nodes)]
+    url = urls[0]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, "-m", "xinlian", "node", "start", "--home", str(layout.node_homes[0])]
-    if args.profile:
-        fmt = "raw" if args.profile.suffix == ".txt" else "flamegraph"
-        cmd = ["py-spy", "record", "-o", str(args.profile), "-f", fmt, "-r", "50", "--", *cmd]
-    node = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = []
+    for i, home in enumerate(layout.node_homes):
+        cmd = [sys.executable, "-m", "xinlian", "node", "start", "--home", str(home), "--quiet"]
+        cmd += ["--log-level", args.log_level]
+        if args.profile and i == 0:
+            fmt = "raw" if args.profile.suffix == ".txt" else "flamegraph"
+            cmd = ["py-spy", "record", "-o", str(args.profile), "-f", fmt, "-r", "50", "--", *cmd]
+        log = open(root / f"node{i}.log", "w")  # noqa: SIM115 - closed at the end
+        logs.append(log)
+        procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env))
     try:
         async with aiohttp.ClientSession() as session:
-            await wait_height(session, url, 60)
+            for u in urls:
+                await wait_height(session, u, 60)
             # SETUP: each org admin registers writer accounts.
             senders: list[KeyPair] = []
             per_org = max(1, args.senders // 3)
@@ -131,7 +142,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     )
                 doc = await submit(session, url, raws)
                 last = doc["results"][-1]["hash"]
-            await wait_tx(session, url, last)
+            for u in urls:
+                await wait_tx(session, u, last)
             # PRE-SIGN the load.
             total = int(args.rate * args.duration)
             t0 = time.perf_counter()
@@ -179,8 +191,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 now = time.monotonic()
                 for i in range(len(batch)):
                     submitted_at[sent + i] = now
-                doc = await submit(session, url, batch)
-                rejected += len(batch) - doc["accepted"]
+                # Sender k's transactions always go to node k mod N (nonce order holds).
+                parts: list[list[bytes]] = [[] for _ in urls]
+                for i, raw in enumerate(batch):
+                    parts[((sent + i) % len(senders)) % len(urls)].append(raw)
+                docs = await asyncio.gather(
+                    *(submit(session, u, part) for u, part in zip(urls, parts, strict=True) if part)
+                )
+                rejected += len(batch) - sum(d["accepted"] for d in docs)
                 sent += len(batch)
             load_end = time.monotonic()
             # DRAIN: wait until the last transaction commits (bounded).
@@ -197,18 +215,27 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async with session.get(url + "/v1/status") as resp:
                 height = (await resp.json())["height"]
             where: dict[str, int] = {}
+            duplicated = 0
             for h in range(1, height + 1):
                 async with session.get(url + f"/v1/blocks/{h}") as resp:
                     blk = await resp.json()
                 for tx_hash in blk["txs"]:
+                    duplicated += tx_hash in where
                     where[tx_hash] = h
     finally:
-        node.send_signal(signal.SIGINT)
-        try:
-            node.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            node.kill()
-        log.close()
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for log in logs:
+            log.close()
+        if args.keep:
+            print(f"network and node logs kept in {root}", flush=True)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     committed = [i for i, h in enumerate(hashes) if h in where]
     lat = sorted(
         seen[where[hashes[i]]] - submitted_at[i] for i in committed if where[hashes[i]] in seen
@@ -224,12 +251,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     result = {
         "suite": args.crypto,
+        "validators": args.nodes,
         "offered_tps": args.rate,
         "duration_s": args.duration,
         "submitted": total,
         "rejected": rejected,
         "committed": len(committed),
         "lost": total - rejected - len(committed),
+        "duplicated": duplicated,
         "load_seconds": round(load_end - start, 2),
         "committed_tps_steady": round(steady, 1),
         "committed_tps_overall": round(len(committed) / (commit_times[-1] - start), 1)
@@ -246,13 +275,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=float, default=6000, help="offered tx/s")
-    parser.add_argument("--duration", type=float, default=30, help="seconds of load")
+    parser.add_argument("--nodes", type=int, default=4, help="validators (processes)")
+    parser.add_argument("--rate", type=float, default=3000, help="offered tx/s")
+    parser.add_argument("--duration", type=float, default=60, help="seconds of load")
     parser.add_argument("--senders", type=int, default=30, help="writer accounts")
     parser.add_argument("--crypto", default="ed25519", choices=["ed25519", "sm"])
     parser.add_argument("--block-ms", type=int, default=200, help="block interval")
     parser.add_argument("--tick-ms", type=int, default=100, help="submission batch period")
     parser.add_argument("--port", type=int, default=18645)
+    parser.add_argument("--log-level", default="warning", help="nodes' log level")
+    parser.add_argument("--keep", action="store_true", help="keep the network directory")
     parser.add_argument(
         "--profile",
         type=Path,

@@ -37,14 +37,24 @@ def height(node: NodeProcess) -> int:
     return int(doc["height"]) if status == 200 else -1
 
 
-def wait_until(what: str, cond: Callable[[], bool], timeout: float = 60.0) -> None:
-    """Poll ``cond`` until it holds; fail with ``what`` after ``timeout`` seconds."""
+def wait_until(
+    what: str,
+    cond: Callable[[], bool],
+    timeout: float = 60.0,
+    nodes: list[NodeProcess] | None = None,
+) -> None:
+    """Poll ``cond`` until it holds; fail with ``what`` (and the nodes' heights and log
+    tails, when given) after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():
             return
         time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for: {what}")
+    detail = ""
+    for node in nodes or []:
+        tail = "\n    ".join(node.log().splitlines()[-8:])
+        detail += f"\n  {node.home.name}: height {height(node)}\n    {tail}"
+    raise AssertionError(f"timed out after {timeout:g}s waiting for: {what}{detail}")
 
 
 class Load(threading.Thread):

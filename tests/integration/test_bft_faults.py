@@ -26,18 +26,27 @@ def test_validators_survive_crashes_halt_without_quorum_and_lose_nothing(tmp_pat
     load.start()
     try:
         a, b, c, d = nodes
-        wait_until("the network finalises blocks", lambda: height(a) >= 3)
+        wait_until("the network finalises blocks", lambda: height(a) >= 3, nodes=nodes)
 
         # One of four killed: the other three (3 of 4 > 2/3) keep finalising.
         d.kill()
         before = height(a)
-        wait_until("3 of 4 keep finalising", lambda: height(a) >= before + 3)
+        wait_until("3 of 4 keep finalising", lambda: height(a) >= before + 3, nodes=nodes)
         acked_before = len(load.acked)
-        wait_until("the load commits with a validator down", lambda: len(load.acked) > acked_before)
+        wait_until(
+            "the load commits with a validator down",
+            lambda: len(load.acked) > acked_before,
+            nodes=nodes,
+        )
 
         # Restarted, it catches up with the others and follows them.
         d.start()
-        wait_until("the restarted validator catches up", lambda: height(d) >= height(a) - 1, 90)
+        wait_until(
+            "the restarted validator catches up",
+            lambda: height(d) >= height(a) - 1,
+            90,
+            nodes=nodes,
+        )
         check_agreement(nodes, genesis)
 
         # Two of four down: 2 of 4 is not a quorum, so nothing more is finalised.
@@ -50,7 +59,9 @@ def test_validators_survive_crashes_halt_without_quorum_and_lose_nothing(tmp_pat
 
         # One back: 3 of 4 again, so the chain resumes (after c catches up).
         c.start()
-        wait_until("the chain resumes with 3 of 4", lambda: height(a) >= halted + 3, 90)
+        wait_until(
+            "the chain resumes with 3 of 4", lambda: height(a) >= halted + 3, 90, nodes=nodes
+        )
 
         # Everyone restarted: nothing acknowledged is lost, and all agree.
         d.start()
@@ -61,8 +72,18 @@ def test_validators_survive_crashes_halt_without_quorum_and_lose_nothing(tmp_pat
         for node in nodes:
             node.start()
         top = max(height(n) for n in nodes)
-        wait_until("the network finalises after a full restart", lambda: height(a) >= top + 2, 90)
-        wait_until("every node at the same height", lambda: min(map(height, nodes)) >= top + 2, 90)
+        wait_until(
+            "the network finalises after a full restart",
+            lambda: height(a) >= top + 2,
+            90,
+            nodes=nodes,
+        )
+        wait_until(
+            "every node at the same height",
+            lambda: min(map(height, nodes)) >= top + 2,
+            90,
+            nodes=nodes,
+        )
         check_agreement(nodes, genesis)
         assert len(load.acked) > 0, "the load never saw a commit; the test proved nothing"
         check_acked(a, genesis, load.acked)

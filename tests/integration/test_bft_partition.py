@@ -104,14 +104,20 @@ def test_partitions_halt_the_minority_and_heal(
     load.start()
     a, b, _, d = nodes
     try:
-        wait_until("the network finalises blocks", lambda: min(map(height, nodes)) >= 3)
+        wait_until(
+            "the network finalises blocks", lambda: min(map(height, nodes)) >= 3, nodes=nodes
+        )
 
         # d alone on its side: the 3 others (> 2/3) keep finalising, d cannot.
         _cut(3)
         start = height(a)
-        wait_until("the majority side keeps finalising", lambda: height(a) >= start + 4)
+        wait_until(
+            "the majority side keeps finalising", lambda: height(a) >= start + 4, nodes=nodes
+        )
         _heal(3)
-        wait_until("the healed node catches up", lambda: height(d) >= height(a) - 1, 90)
+        wait_until(
+            "the healed node catches up", lambda: height(d) >= height(a) - 1, 90, nodes=nodes
+        )
         check_agreement(nodes, layout.genesis)
 
         # 2 / 2: neither side has more than 2/3 of the power, so nothing is finalised.
@@ -121,8 +127,12 @@ def test_partitions_halt_the_minority_and_heal(
         time.sleep(6.0)
         assert height(a) == halted and height(b) == halted, "finalised without a quorum"
         _heal(2, 3)
-        wait_until("the chain resumes after healing", lambda: height(a) >= halted + 3, 90)
-        wait_until("every node follows", lambda: min(map(height, nodes)) >= halted + 3, 90)
+        wait_until(
+            "the chain resumes after healing", lambda: height(a) >= halted + 3, 90, nodes=nodes
+        )
+        wait_until(
+            "every node follows", lambda: min(map(height, nodes)) >= halted + 3, 90, nodes=nodes
+        )
         load.halt.set()
         load.join(timeout=30)
         check_agreement(nodes, layout.genesis)

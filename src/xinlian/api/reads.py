@@ -9,7 +9,7 @@ from xinlian import __version__
 from xinlian.api.problems import Problem, bad_request, not_found
 from xinlian.api.request import NODE, int_param, json_body, json_response, parse_hex
 from xinlian.api.spec import openapi_spec
-from xinlian.api.views import block_json, header_json
+from xinlian.api.views import block_json, commit_json, header_json
 from xinlian.apps.identity import account_key, load_account
 from xinlian.codec import CodecError, encode_args, to_builtins
 from xinlian.execution import QueryError
@@ -65,14 +65,39 @@ async def genesis(request: web.Request) -> web.Response:
 
 
 async def validators(request: web.Request) -> web.Response:
-    """The current validator set."""
+    """The validator set of the next block, or with ``?height=H`` the set that signed H."""
     chain = request.app[NODE].chain
+    height = int_param(request, "height", 0, 0, 2**63 - 1)
+    if height == 0:
+        vs, vs_hash = chain.validators, chain.validators_hash
+    else:
+        if height > chain.height:
+            raise not_found(f"no block at height {height}; the chain is at {chain.height}")
+        vs_hash = chain.ledger.header(height).validators_hash
+        vs = chain.ledger.validator_set(vs_hash)
     return json_response(
-        {
-            "validators": [to_builtins(v) for v in chain.validators.validators],
-            "hash": chain.validators_hash.hex(),
-        }
+        {"validators": [to_builtins(v) for v in vs.validators], "hash": vs_hash.hex()}
     )
+
+
+async def validator_changes(request: web.Request) -> web.Response:
+    """Every block that changed the validator set: its header and commit certificate (by
+    the old set) and the new set its ``next_validators_hash`` names, in height order. A
+    client that trusts the genesis set follows these to trust any later set."""
+    ledger = request.app[NODE].chain.ledger
+    changes = []
+    for height in ledger.validator_changes():
+        header = ledger.header(height)
+        new = ledger.validator_set(header.next_validators_hash)
+        changes.append(
+            {
+                "height": height,
+                "header": header_json(header),
+                "commit": commit_json(ledger.commit(height)),
+                "validators": [to_builtins(v) for v in new.validators],
+            }
+        )
+    return json_response({"changes": changes})
 
 
 async def get_block(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from xinlian.api.reads import (
     openapi,
     query,
     status,
+    validator_changes,
     validators,
 )
 from xinlian.api.request import LIMITER, NODE
@@ -44,6 +45,7 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/status", status)
     r.add_get("/v1/genesis", genesis)
     r.add_get("/v1/validators", validators)
+    r.add_get("/v1/validators/changes", validator_changes)
     r.add_post("/v1/transactions", submit_tx)
     r.add_post("/v1/transactions/batch", submit_batch)
     r.add_get("/v1/transactions/{hash:[0-9a-fA-F]*}", get_tx)

@@ -163,9 +163,44 @@ def openapi_spec() -> dict[str, Any]:
         },
         "/v1/validators": {
             "get": {
-                "summary": "Validator set",
+                "summary": "Validator set (of the next block, or of a committed height)",
                 "operationId": "validators",
-                "responses": _ok(_obj({"validators": {"type": "array"}, "hash": HASH})),
+                "parameters": [
+                    {
+                        "name": "height",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                        "description": "The set that signed this block (0 or absent: next).",
+                    }
+                ],
+                "responses": {
+                    **_ok(_obj({"validators": {"type": "array"}, "hash": HASH})),
+                    **_problems(400, 404),
+                },
+            }
+        },
+        "/v1/validators/changes": {
+            "get": {
+                "summary": "Certified validator-set changes since genesis",
+                "operationId": "validatorChanges",
+                "responses": _ok(
+                    _obj(
+                        {
+                            "changes": {
+                                "type": "array",
+                                "items": _obj(
+                                    {
+                                        "height": U64,
+                                        "header": _ref("Header"),
+                                        "commit": _ref("Commit"),
+                                        "validators": {"type": "array"},
+                                    }
+                                ),
+                            }
+                        }
+                    )
+                ),
             }
         },
         "/v1/transactions": {

@@ -11,6 +11,7 @@ import click
 from xinlian.cli.common import fail
 from xinlian.cli.service import install_stop_signals, run_async, running_node
 from xinlian.node.chain import CommittedBlock
+from xinlian.node.network import add_node
 
 
 @click.group("node")
@@ -91,3 +92,34 @@ def _block_line(block: CommittedBlock) -> str:
     failed = sum(1 for r in block.result.receipts if r.status != 0)
     extra = f" ({failed} failed)" if failed else ""
     return f"block {block.header.height}  {len(block.txs)} txs{extra}  {block.hash.hex()[:16]}…"
+
+
+@node_group.command("add")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".xinlian"),
+    show_default=True,
+    help="The network directory (genesis.json and node homes).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), required=True, help="REST API port.")
+@click.option("--p2p-port", type=click.IntRange(1, 65535), required=True, help="Node port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")
+def add_cmd(directory: Path, port: int, p2p_port: int, host: str) -> None:
+    """Make a home for a new node of the network in --dir (keys, genesis, peers).
+
+    The node becomes a validator when a governance proposal adds it; until then the
+    validators refuse its connections.
+    """
+    try:
+        new = add_node(directory, api_port=port, p2p_port=p2p_port, host=host)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    click.echo(f"Created {new.home} for {new.name}")
+    click.echo(f"  signing key {new.public_key.hex()}")
+    click.echo(f"  p2p key     {new.p2p_key.hex()}")
+    click.echo("Next: an organisation admin proposes it, the others vote, then start it:")
+    click.echo(f"  xinlian governance add-validator --node-home {new.home} --key <admin key file>")
+    click.echo("  xinlian governance vote <id> --key <another organisation's admin key file>")
+    click.echo(f"  xinlian node start --home {new.home}")

@@ -12,6 +12,7 @@ Layout (all keys under ``L/``; heights are 8-byte big-endian, indexes 4-byte)::
     L/t/<tx hash>                 -> height || index
     L/e/<type>\\x00<height><index><n> -> b""   (events by type)
     L/vs/<validator-set hash>     -> ValidatorSet   (every set a header names)
+    L/vc/<height>                 -> b""   (blocks whose next validator set differs)
 
 A block and everything it changes are staged into one ``WriteBatch`` that the caller
 commits atomically with the state, so a crash leaves either the whole block or none.
@@ -125,6 +126,16 @@ class Ledger:
     ) -> None:
         """Record a validator set under its hash (as named by headers)."""
         batch.put(b"L/vs/" + set_hash, encode(validators))
+
+    def stage_validator_change(self, height: int, batch: WriteBatch) -> None:
+        """Index ``height`` as a block that changes the validator set."""
+        batch.put(b"L/vc/" + _h(height), b"")
+
+    def validator_changes(self) -> list[int]:
+        """Heights of the blocks that changed the validator set, in order."""
+        return [
+            int.from_bytes(key[5:], "big") for key, _ in self._store.iterate(b"L/vc/", b"L/vc0")
+        ]
 
     def validator_set(self, set_hash: bytes) -> ValidatorSet:
         """The validator set with this hash."""

@@ -334,6 +334,7 @@ class Chain:
                 self.ledger.stage_validator_set(
                     header.next_validators_hash, validator_set(next_entries), batch
                 )
+                self.ledger.stage_validator_change(header.height, batch)
             if header.height > self.state_retain:
                 self.state.prune(header.height - self.state_retain, batch)
             self.store.write(batch, sync=True)

@@ -329,6 +329,12 @@ class ConsensusDriver:
 
         try:
             await self._run_chain_work(work)
+            log.info(
+                "committed height %d (round %d, %d bytes)",
+                decision.height,
+                decision.round,
+                len(decision.block),
+            )
         except Exception:  # a decided block we cannot commit: halt this height, resync
             log.exception("cannot commit decided block %d", decision.height)
         finally:

@@ -10,8 +10,8 @@ from pathlib import Path
 import msgspec
 
 from xinlian.crypto import get_suite
-from xinlian.node.config import PeerConfig, render_config
-from xinlian.node.keys import write_key
+from xinlian.node.config import PeerConfig, load_config, render_config
+from xinlian.node.keys import read_key, write_key
 from xinlian.types.genesis import (
     ChainParams,
     Genesis,
@@ -149,3 +149,56 @@ def create_network(
     return NetworkLayout(
         root, root / "genesis.json", homes, key_dir, api_ports, p2p_ports, list(node_hosts)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NewNode:
+    """A node home made for an existing network (not yet a validator)."""
+
+    home: Path
+    name: str
+    public_key: bytes
+    p2p_key: bytes
+    api_port: int
+    p2p_port: int
+
+
+def add_node(root: Path, *, api_port: int, p2p_port: int, host: str = "127.0.0.1") -> NewNode:
+    """Make ``root/node<N>`` for the network in ``root``: keys, genesis and a config that
+    dials every existing node of ``root`` (their homes hold their ``p2p.key``).
+
+    The node joins consensus once a governance proposal ``add_validator`` with its keys
+    passes; until then the validators refuse its connections.
+    """
+    genesis_path = root / "genesis.json"
+    if not genesis_path.exists():
+        raise ValueError(f"{root} holds no network (no genesis.json)")
+    genesis = msgspec.json.decode(genesis_path.read_bytes(), type=Genesis)
+    existing = sorted(
+        (p for p in root.glob("node*") if (p / "config.toml").exists()),
+        key=lambda p: (len(p.name), p.name),
+    )
+    index = 0
+    while (root / f"node{index}").exists():
+        index += 1
+    name = f"node{index}"
+    peers: list[PeerConfig] = []
+    for home in existing:
+        config = load_config(home)
+        p2p_file = home / "p2p.key"
+        if not p2p_file.exists():
+            continue
+        peer_host = "127.0.0.1" if config.p2p.host in ("0.0.0.0", "") else config.p2p.host
+        peers.append(PeerConfig(read_key(p2p_file)[0].public_key, peer_host, config.p2p.port))
+    home = root / name
+    kp = get_suite(genesis.suite).generate()
+    write_key(home / "node.key", kp, name)
+    p2p = get_suite("ed25519").generate()
+    write_key(home / "p2p.key", p2p, f"{name}-p2p")
+    (home / "genesis.json").write_bytes(genesis_path.read_bytes())
+    (home / "config.toml").write_text(
+        render_config(
+            name, api_port, api_host=host, p2p_host=host, p2p_port=p2p_port, peers=tuple(peers)
+        )
+    )
+    return NewNode(home, name, kp.public_key, p2p.public_key, api_port, p2p_port)

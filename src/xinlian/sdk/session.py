@@ -48,6 +48,7 @@ from xinlian.sdk.signer import (
 )
 from xinlian.sdk.verify import (
     block_hash,
+    follow_validator_changes,
     genesis_hash,
     validator_set_from_genesis,
     validator_set_hash,
@@ -64,6 +65,7 @@ from xinlian.sdk.wire import (
     parse_state,
     parse_status,
     parse_tx,
+    parse_validator_changes,
     parse_validators,
 )
 from xinlian.types import BlockHeader, ValidatorSet
@@ -190,6 +192,7 @@ class Session:
         self.chain_id: str | None = genesis.chain_id if genesis else None
         self.suite: CryptoSuite | None = None
         self._validators: ValidatorSet | None = None
+        self._known_sets: dict[bytes, ValidatorSet] = {}
         if genesis is not None:
             self.suite = _suite(genesis.suite)
             self._validators = validator_set_from_genesis(genesis)
@@ -268,6 +271,43 @@ class Session:
             self._validators = yield from self.validators()
         return self._validators
 
+    def validators_for(self, header: BlockHeader) -> Op[ValidatorSet]:
+        """The trusted validator set that must have signed ``header``.
+
+        The genesis (or first-seen) set is trusted; a later set is trusted when certified
+        validator-set changes (``/v1/validators/changes``) lead to it from a trusted one.
+        Without a genesis document a set the changes do not reach is taken from the node
+        on first use (``/v1/validators?height=``), like the first set.
+        """
+        _, suite = yield from self._chain()
+        trusted = yield from self.trusted_validators()
+        if not self._known_sets:
+            self._known_sets[validator_set_hash(suite, trusted)] = trusted
+        found = self._known_sets.get(header.validators_hash)
+        if found is not None:
+            return found
+        changes = parse_validator_changes((yield from _get("/v1/validators/changes")))
+        try:
+            self._known_sets.update(follow_validator_changes(suite, trusted, changes))
+        except VerificationError:
+            if self.genesis is not None:
+                raise
+            # Trust on first use started from a later set: the history before it is not
+            # checked (pin a genesis file to check it).
+        found = self._known_sets.get(header.validators_hash)
+        if found is None and self.genesis is None:
+            vs, claimed = parse_validators(
+                (yield from _get(f"/v1/validators?height={header.height}"))
+            )
+            if validator_set_hash(suite, vs) == claimed == header.validators_hash:
+                self._known_sets[claimed] = found = vs
+        if found is None:
+            raise VerificationError(
+                f"block {header.height} is signed by a validator set that certified changes "
+                "from the trusted set do not lead to"
+            )
+        return found
+
     def _certify(self, header: BlockHeader, hash_: bytes) -> Op[None]:
         """Check that ``header`` (whose hash is ``hash_``) is final: fetch its commit
         certificate unless this height was certified before."""
@@ -293,7 +333,7 @@ class Session:
             raise VerificationError("block height differs from its header's height")
         if block_hash(suite, block.header) != block.hash:
             raise VerificationError(f"block {block.height}: hash does not match its header")
-        vs = yield from self.trusted_validators()
+        vs = yield from self.validators_for(block.header)
         verify_commit(suite, block.header, block.commit, vs)
         self._remember(block.height, block.hash)
 
@@ -405,7 +445,7 @@ class Session:
             raise VerificationError("the proof's header is not of the transaction's height")
         if info.proof.tx_proof.index != info.index:
             raise VerificationError("the proof is not for the transaction's position")
-        vs = yield from self.trusted_validators()
+        vs = yield from self.validators_for(info.proof.header)
         verify_tx_inclusion(suite, vs, info.raw, info.receipt.to_receipt(), info.proof, chain_id)
         self._remember(info.proof.header.height, info.proof.block_hash)
         return replace(info, verified=True)

@@ -33,7 +33,9 @@ from xinlian.types import (
 from xinlian.types.genesis import Genesis
 
 __all__ = [
+    "ValidatorChange",
     "block_hash",
+    "follow_validator_changes",
     "genesis_hash",
     "load_genesis",
     "suite_of",
@@ -113,6 +115,57 @@ def verify_commit(
         return _verify_commit(suite, header, commit, validator_set)
     except CertificateError as exc:
         raise VerificationError(str(exc)) from None
+
+
+class ValidatorChange(msgspec.Struct, frozen=True):
+    """A block that changed the validator set: its header, its commit certificate (by the
+    set before) and the new set that the header's ``next_validators_hash`` names."""
+
+    header: BlockHeader
+    commit: Commit
+    validators: ValidatorSet
+
+
+def follow_validator_changes(
+    suite: CryptoSuite, trusted: ValidatorSet, changes: list[ValidatorChange]
+) -> dict[bytes, ValidatorSet]:
+    """Every validator set reachable from ``trusted`` by certified changes, by hash.
+
+    Changes are applied in height order: a change counts only if the set trusted at that
+    point certified its block and the new set hashes to the header's
+    ``next_validators_hash``. A change signed by a set not yet trusted is refused.
+
+    Raises:
+        VerificationError: a change is out of order, not certified, or names another set.
+    """
+    current = trusted
+    known = {validator_set_hash(suite, trusted): trusted}
+    last_height = 0
+    for change in sorted(changes, key=lambda c: c.header.height):
+        header = change.header
+        if header.height <= last_height:
+            raise VerificationError(f"validator change at height {header.height} is repeated")
+        last_height = header.height
+        if header.validators_hash != validator_set_hash(suite, current):
+            raise VerificationError(
+                f"validator change at height {header.height} is signed by a set that the "
+                "previous changes do not lead to"
+            )
+        try:
+            verify_commit(suite, header, change.commit, current)
+        except VerificationError as exc:
+            raise VerificationError(
+                f"validator change at height {header.height} is not certified: {exc}"
+            ) from None
+        new_hash = validator_set_hash(suite, change.validators)
+        if new_hash != header.next_validators_hash:
+            raise VerificationError(
+                f"validator change at height {header.height}: the new set is not the one "
+                "the header names"
+            )
+        current = change.validators
+        known[new_hash] = current
+    return known
 
 
 def verify_tx_proof(

@@ -26,6 +26,7 @@ from xinlian.sdk.models import (
     TxInfo,
     TxProof,
 )
+from xinlian.sdk.verify import ValidatorChange
 from xinlian.types import (
     BlockHeader,
     Commit,
@@ -351,3 +352,31 @@ def parse_block_event(body: Any) -> BlockEvent:
         tx_count=len(txs) if isinstance(txs, list) else _int(txs, "ws.txs"),
         events=[_event_record(e, height, f"ws.events[{i}]") for i, e in enumerate(events)],
     )
+
+
+def parse_validator_changes(body: Any) -> list[ValidatorChange]:
+    """``GET /v1/validators/changes``."""
+    doc = _obj(body, "changes")
+    items = _get(doc, "changes", "changes")
+    if not isinstance(items, list):
+        raise ResponseError("changes.changes: expected a list")
+    out: list[ValidatorChange] = []
+    for i, item in enumerate(items):
+        p = f"changes[{i}]"
+        entry = _obj(item, p)
+        members = _get(entry, "validators", p)
+        if not isinstance(members, list):
+            raise ResponseError(f"{p}.validators: expected a list")
+        out.append(
+            ValidatorChange(
+                record_from_json(BlockHeader, _get(entry, "header", p), f"{p}.header"),
+                record_from_json(Commit, _get(entry, "commit", p), f"{p}.commit"),
+                ValidatorSet(
+                    [
+                        record_from_json(Validator, v, f"{p}.validators[{j}]")
+                        for j, v in enumerate(members)
+                    ]
+                ),
+            )
+        )
+    return out
