@@ -336,7 +336,11 @@ def _validate_validators(ctx: CallContext, params: object) -> None:
             f"validator key must be a {ctx.suite.name} public key",
             TxStatus.INVALID_ARGS,
         )
-        require(len(params.p2p_key) == 32, "p2p_key must be a 32-byte Ed25519 key")
+        require(
+            len(params.p2p_key) == 32,
+            "p2p_key must be a 32-byte Ed25519 key",
+            TxStatus.INVALID_ARGS,
+        )
         require(
             _find(entries, params.public_key) is None,
             "this key is already a validator",
@@ -347,8 +351,16 @@ def _validate_validators(ctx: CallContext, params: object) -> None:
             "this p2p_key belongs to another validator",
             TxStatus.INVALID_ARGS,
         )
-        require(len(entries) < MAX_VALIDATORS, f"at most {MAX_VALIDATORS} validators")
-        require(0 < len(params.name) <= 64, "validator name must be 1-64 characters")
+        require(
+            len(entries) < MAX_VALIDATORS,
+            f"at most {MAX_VALIDATORS} validators",
+            TxStatus.INVALID_ARGS,
+        )
+        require(
+            0 < len(params.name) <= 64,
+            "validator name must be 1-64 characters",
+            TxStatus.INVALID_ARGS,
+        )
     if isinstance(params, AddValidatorParams | SetPowerParams):
         require(
             0 < params.power <= MAX_POWER,

@@ -353,3 +353,106 @@ def test_a_proposal_that_became_invalid_fails_instead_of_applying(
     )
     # The first proposal's admin is still the organisation's admin.
     assert world.org("dup") == identity.Org("dup", "Org dup", True)
+
+
+# ---------------------------------------------------------------------------------------
+# validators
+# ---------------------------------------------------------------------------------------
+
+
+def validators(world: Any) -> list[tuple[str, int]]:
+    entries = governance.load_validators(world.read(governance.VALIDATORS_KEY))
+    return [(e.name, e.power) for e in entries]
+
+
+def pass_proposal(world: Any, action: str, params: dict[str, Any]) -> Any:
+    r = propose(world, "admin_a", action, params)
+    assert r.status == TxStatus.OK, r.error
+    pid = decode(r.output, int)
+    assert vote(world, "admin_b", pid).status == TxStatus.OK
+    last = vote(world, "admin_c", pid)
+    assert last.status == TxStatus.OK, last.error
+    return last
+
+
+def test_genesis_validators_are_recorded_with_their_transport_key(helpers: SimpleNamespace) -> None:
+    world = helpers.World()
+    (entry,) = governance.load_validators(world.read(governance.VALIDATORS_KEY))
+    # An ed25519 chain without a p2p_key uses the signing key for transport.
+    assert entry.p2p_key == entry.public_key == helpers.keypair("val0").public_key
+
+
+def test_add_set_power_and_remove_a_validator(world: Any, helpers: SimpleNamespace) -> None:
+    new = helpers.keypair("val1").public_key
+    r = pass_proposal(
+        world,
+        "add_validator",
+        {"public_key": new, "p2p_key": b"\x07" * 32, "power": 5, "name": "v1"},
+    )
+    assert decode(r.output, str) == "passed"
+    assert validators(world) == [("val0", 10), ("v1", 5)]
+    assert any(e.type == "governance.validators" for e in r.events)
+    pass_proposal(world, "set_power", {"public_key": new, "power": 20})
+    assert validators(world) == [("val0", 10), ("v1", 20)]
+    old = helpers.keypair("val0").public_key
+    pass_proposal(world, "remove_validator", {"public_key": old})
+    assert validators(world) == [("v1", 20)]
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "message"),
+    [
+        (
+            "add_validator",
+            {"public_key": b"\x01" * 5, "p2p_key": b"\x02" * 32, "power": 1, "name": "x"},
+            "must be a ed25519 public key",
+        ),
+        (
+            "add_validator",
+            {"public_key": b"\x01" * 32, "p2p_key": b"\x02" * 31, "power": 1, "name": "x"},
+            "p2p_key must be a 32-byte",
+        ),
+        (
+            "add_validator",
+            {"public_key": b"\x01" * 32, "p2p_key": b"\x02" * 32, "power": 0, "name": "x"},
+            "power must be between",
+        ),
+        (
+            "add_validator",
+            {"public_key": b"\x01" * 32, "p2p_key": b"\x02" * 32, "power": 1, "name": ""},
+            "name must be 1-64",
+        ),
+        ("remove_validator", {"public_key": b"\x09" * 32}, "no validator with this key"),
+        ("set_power", {"public_key": b"\x09" * 32, "power": 3}, "no validator with this key"),
+    ],
+)
+def test_bad_validator_proposals_are_refused(
+    world: Any, action: str, params: dict[str, Any], message: str
+) -> None:
+    r = propose(world, "admin_a", action, params)
+    assert r.status == TxStatus.INVALID_ARGS
+    assert message in r.error
+    assert validators(world) == [("val0", 10)]
+
+
+def test_the_last_validator_and_duplicate_keys_are_refused(
+    world: Any, helpers: SimpleNamespace
+) -> None:
+    val0 = helpers.keypair("val0").public_key
+    r = propose(world, "admin_a", "remove_validator", {"public_key": val0})
+    assert r.status == TxStatus.INVALID_ARGS and "last validator" in r.error
+    r = propose(
+        world,
+        "admin_a",
+        "add_validator",
+        {"public_key": val0, "p2p_key": b"\x03" * 32, "power": 1, "name": "again"},
+    )
+    assert r.status == TxStatus.INVALID_ARGS and "already a validator" in r.error
+    other = helpers.keypair("val2").public_key
+    r = propose(
+        world,
+        "admin_a",
+        "add_validator",
+        {"public_key": other, "p2p_key": val0, "power": 1, "name": "dup"},
+    )
+    assert r.status == TxStatus.INVALID_ARGS and "p2p_key belongs to another" in r.error

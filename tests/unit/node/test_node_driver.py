@@ -1,0 +1,176 @@
+"""The consensus driver: a one-validator chain commits on its own; peers' garbage is
+counted against them; a node that hears of a higher height fetches certified blocks,
+checks them and moves consensus past them."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from tests.unit.conftest import keypair, make_genesis
+
+from xinlian.codec import encode
+from xinlian.consensus import SignStep
+from xinlian.node.chain import Chain
+from xinlian.node.config import NodeConfig
+from xinlian.node.driver import ConsensusDriver
+from xinlian.node.metrics import NodeMetrics
+from xinlian.node.wire import BlockRequest, BlockResponse, CertifiedBlock, Channel, NodeStatus
+from xinlian.storage import MemoryStore
+from xinlian.types import Vote
+
+PEER = b"\x05" * 32
+VALIDATOR = keypair("val0")
+
+
+class FakeNetwork:
+    def __init__(self) -> None:
+        self.broadcasts: list[tuple[int, bytes]] = []
+        self.sent: list[tuple[bytes, int, bytes]] = []
+        self.reports: list[tuple[bytes, str]] = []
+
+    def broadcast(self, channel: int, payload: bytes) -> int:
+        self.broadcasts.append((channel, payload))
+        return 1
+
+    def send(self, key: bytes, channel: int, payload: bytes) -> bool:
+        self.sent.append((key, channel, payload))
+        return True
+
+    def report_misbehaviour(self, key: bytes, reason: str, weight: int = 1) -> None:
+        self.reports.append((key, reason))
+
+
+def make_driver(tmp_path: Path, key: bytes | None = None) -> tuple[ConsensusDriver, FakeNetwork]:
+    chain = Chain(MemoryStore(), make_genesis())
+    net = FakeNetwork()
+    suite = chain.suite
+    private = VALIDATOR.private_key if key is None else key
+
+    def sign(_h: int, _r: int, _s: SignStep, payload: bytes) -> bytes:
+        return suite.sign(private, payload)
+
+    config = NodeConfig(home=tmp_path, block_interval_ms=10, empty_block_interval_ms=20)
+    driver = ConsensusDriver(
+        chain,
+        config,
+        NodeMetrics(),
+        net,
+        suite.keypair_from_private(private).public_key,
+        sign,
+        ThreadPoolExecutor(max_workers=1),
+        max_frame_bytes=1 << 20,
+    )
+    return driver, net
+
+
+async def until(cond: object, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not cond():  # type: ignore[operator]
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_single_validator_commits_and_announces(tmp_path: Path) -> None:
+    driver, net = make_driver(tmp_path)
+    driver.start()
+    try:
+        await until(lambda: driver.chain.height >= 3)
+    finally:
+        await driver.stop()
+    statuses = [decode_status(p) for c, p in net.broadcasts if c == Channel.STATUS]
+    assert statuses and max(statuses) >= 1
+    commit = driver.chain.ledger.commit(1)
+    assert [s.validator_index for s in commit.signatures] == [0]
+
+
+def decode_status(payload: bytes) -> int:
+    from xinlian.codec import decode
+
+    return decode(payload, NodeStatus).height
+
+
+@pytest.mark.parametrize(
+    ("handler", "message"),
+    [
+        ("on_vote", "malformed vote"),
+        ("on_proposal", "malformed proposal"),
+        ("on_status", "malformed status"),
+    ],
+)
+async def test_malformed_messages_count_against_the_peer(
+    tmp_path: Path, handler: str, message: str
+) -> None:
+    driver, net = make_driver(tmp_path, key=keypair("observer").private_key)
+    driver.start()
+    try:
+        getattr(driver, handler)(PEER, b"\x93\x01garbage")
+        assert net.reports and net.reports[-1][0] == PEER and message in net.reports[-1][1]
+        await driver.on_block_request(PEER, b"\xc1")
+        assert "malformed block request" in net.reports[-1][1]
+    finally:
+        await driver.stop()
+
+
+async def test_a_vote_with_a_bad_signature_is_rejected_and_reported(tmp_path: Path) -> None:
+    driver, net = make_driver(tmp_path, key=keypair("observer").private_key)
+    driver.start()
+    try:
+        from xinlian.consensus import SignedVote
+
+        vote = Vote(driver.chain.chain_id, 1, 1, 0, b"")
+        driver.on_vote(PEER, encode(SignedVote(vote, 0, b"\x01" * 64)))
+        assert net.reports and "signature" in net.reports[-1][1]
+    finally:
+        await driver.stop()
+
+
+async def test_catching_up_from_a_peer(tmp_path: Path) -> None:
+    # A validator that is ahead: its chain commits a few blocks on its own.
+    ahead, _ = make_driver(tmp_path / "ahead")
+    ahead.start()
+    try:
+        await until(lambda: ahead.chain.height >= 4)
+    finally:
+        await ahead.stop()
+    top = ahead.chain.height
+    # An observer (not a validator) hears of it and asks for the blocks.
+    behind, net = make_driver(tmp_path / "behind", key=keypair("observer").private_key)
+    behind.start()
+    try:
+        behind.on_status(PEER, encode(NodeStatus(top)))
+        key, channel, payload = net.sent[-1]
+        assert (key, channel) == (PEER, Channel.BLOCK_REQUEST)
+        from xinlian.codec import decode
+
+        request = decode(payload, BlockRequest)
+        assert (request.start, request.count) == (1, top)
+        # Unsolicited answers (from another peer) are ignored.
+        served = FakeNetwork()
+        ahead.network = served
+        await ahead.on_block_request(PEER, payload)
+        (_, _, response) = served.sent[-1]
+        await behind.on_block_response(b"\x09" * 32, response)
+        assert behind.chain.height == 0
+        # A tampered certificate is refused and reported; nothing is applied.
+        good = decode(response, BlockResponse)
+        first = good.blocks[0]
+        bad_commit = first.commit.__class__(
+            first.commit.height, first.commit.round, first.commit.block_hash, []
+        )
+        tampered = BlockResponse([CertifiedBlock(first.block, bad_commit), *good.blocks[1:]])
+        behind.on_status(PEER, encode(NodeStatus(top)))
+        await behind.on_block_response(PEER, encode(tampered))
+        assert behind.chain.height == 0
+        assert "bad certified block" in net.reports[-1][1]
+        # The real answer is applied; consensus moves on to the next height.
+        behind._sync_peer = PEER
+        await behind.on_block_response(PEER, response)
+        assert behind.chain.height == top
+        assert behind.chain.state_root() == ahead.chain.state_root()
+        assert behind.machine.height == top + 1
+    finally:
+        await behind.stop()
