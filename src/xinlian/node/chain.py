@@ -16,7 +16,7 @@ import msgspec
 
 from xinlian.apps import builtin_apps
 from xinlian.apps.governance import VALIDATORS_KEY, genesis_validators, load_validators
-from xinlian.codec import decode, encode
+from xinlian.codec import CodecError, decode, encode
 from xinlian.crypto import CryptoSuite, get_suite
 from xinlian.crypto.certificate import CertificateError, verify_commit
 from xinlian.crypto.merkle import merkle_root
@@ -31,7 +31,6 @@ from xinlian.types import (
     BlockHeader,
     Commit,
     CommitSig,
-    SignedTransaction,
     StateProof,
     TxEnvelope,
     ValidatorEntry,
@@ -70,6 +69,41 @@ class CommittedBlock:
     hash: bytes
     txs: list[TxEnvelope]
     result: BlockResult
+
+
+class _BlockParts(msgspec.Struct, array_like=True, frozen=True):
+    header: msgspec.Raw
+    txs: list[msgspec.Raw]
+
+
+@dataclass(frozen=True, slots=True)
+class WireBlock:
+    """A block as received: the header decoded, each transaction still its raw bytes.
+
+    Validating it needs no re-encoding: a transaction already in the mempool is found by
+    the hash of its bytes, any other is decoded strictly and its signature checked.
+    """
+
+    header: BlockHeader
+    txs: list[bytes]
+
+
+def decode_wire_block(raw: bytes) -> WireBlock:
+    """Split a block's bytes into its header (decoded strictly: canonical bytes only) and
+    its transactions' bytes.
+
+    Raises:
+        InvalidBlock: not a block, or a header that is not canonically encoded.
+    """
+    try:
+        parts = msgspec.msgpack.decode(raw, type=_BlockParts)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise InvalidBlock(f"not a block: {exc}") from None
+    try:
+        header = decode(bytes(parts.header), BlockHeader)
+    except CodecError as exc:
+        raise InvalidBlock(f"block header: {exc}") from None
+    return WireBlock(header, [bytes(tx) for tx in parts.txs])
 
 
 def load_genesis(raw: bytes) -> Genesis:
@@ -205,7 +239,7 @@ class Chain:
             result = self.executor.execute_block(self.state.get, height, time_ms, envs, Mode.BUILD)
             return self._seal(height, time_ms, proposer, result)
 
-    def validate_block(self, block: Block) -> PreparedBlock:
+    def validate_block(self, block: Block | WireBlock) -> PreparedBlock:
         """Check a block proposed by another validator and execute it (before voting).
 
         Raises:
@@ -234,7 +268,8 @@ class Chain:
             for ok, reason in checks:
                 if not ok:
                     raise InvalidBlock(f"block {header.height}: {reason}")
-            envs = [self._envelope(stx) for stx in block.txs]
+            raws = block.txs if isinstance(block, WireBlock) else [encode(stx) for stx in block.txs]
+            envs = [self._envelope(raw) for raw in raws]
             size = sum(len(env.raw) for env in envs)
             if size > self.genesis.params.max_block_bytes:
                 raise InvalidBlock(
@@ -252,8 +287,7 @@ class Chain:
                     )
             return prepared
 
-    def _envelope(self, stx: SignedTransaction) -> TxEnvelope:
-        raw = encode(stx)
+    def _envelope(self, raw: bytes) -> TxEnvelope:
         pending = self.mempool.get(self.suite.hash(raw))
         if pending is not None:  # signature already checked on admission
             return pending

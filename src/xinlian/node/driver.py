@@ -58,7 +58,7 @@ from xinlian.consensus import (
 )
 from xinlian.consensus.events import Effect, Event
 from xinlian.execution import InvalidBlock
-from xinlian.node.chain import Chain, ChainError, PreparedBlock
+from xinlian.node.chain import Chain, ChainError, PreparedBlock, decode_wire_block
 from xinlian.node.config import NodeConfig
 from xinlian.node.metrics import NodeMetrics
 from xinlian.node.signer import SignerError
@@ -71,7 +71,7 @@ from xinlian.node.wire import (
     NodeStatus,
 )
 from xinlian.sync import LedgerSource
-from xinlian.types import Block, BlockHeader, VoteType
+from xinlian.types import BlockHeader, VoteType
 
 log = logging.getLogger("xinlian.consensus")
 
@@ -297,12 +297,11 @@ class ConsensusDriver:
 
     async def _validate(self, effect: ValidateBlock) -> None:
         def work() -> PreparedBlock:
-            block = decode(effect.block, Block)
-            return self.chain.validate_block(block)
+            return self.chain.validate_block(decode_wire_block(effect.block))
 
         try:
             prepared = await self._run_chain(work)
-        except (CodecError, InvalidBlock) as exc:
+        except InvalidBlock as exc:
             log.info("block %s refused: %s", effect.block_hash.hex()[:12], exc)
             self.step(BlockValidated(effect.height, effect.block_hash, False))
             return
@@ -324,7 +323,7 @@ class ConsensusDriver:
             if self.chain.height >= decision.height:
                 return  # already committed (caught up meanwhile)
             if prepared is None:
-                prepared = self.chain.validate_block(decode(decision.block, Block))
+                prepared = self.chain.validate_block(decode_wire_block(decision.block))
             self.chain.commit_block(prepared, decision.commit)
 
         try:

@@ -12,7 +12,7 @@ import pytest
 from xinlian.codec import encode, encode_args
 from xinlian.execution import InvalidBlock
 from xinlian.mempool import decode_envelope
-from xinlian.node.chain import Chain, ChainError, load_genesis
+from xinlian.node.chain import Chain, ChainError, decode_wire_block, load_genesis
 from xinlian.node.keys import read_key
 from xinlian.node.network import create_network
 from xinlian.storage import MemoryStore
@@ -131,3 +131,48 @@ def test_a_refused_proposal_leaves_the_state_untouched(pair: Pair) -> None:
         b.validate_block(_tampered(block, state_root=b"\x07" * 32))
     b.commit_block(b.validate_block(block), commit)
     assert b.state_root(1) == a.state_root(1)
+
+
+def test_a_block_from_the_wire_validates_without_re_encoding(pair: Pair) -> None:
+    a, b, _, _ = pair
+    block, commit = _proposal(pair)
+    wire = decode_wire_block(encode(block))
+    assert wire.txs == [encode(stx) for stx in block.txs]
+    prepared = b.validate_block(wire)  # b's mempool is empty: every tx is checked here
+    b.commit_block(prepared, commit)
+    assert b.state_root(1) == a.state_root(1)
+
+
+@pytest.mark.parametrize(
+    ("mangle", "reason"),
+    [
+        (lambda raw: raw[:-3], "not a block"),
+        (lambda raw: b"\x93" + raw[1:], "not a block"),
+        (lambda raw: b"\xc1", "not a block"),
+    ],
+)
+def test_wire_garbage_is_not_a_block(
+    pair: Pair, mangle: Callable[[bytes], bytes], reason: str
+) -> None:
+    block, _ = _proposal(pair)
+    with pytest.raises(InvalidBlock, match=reason):
+        decode_wire_block(mangle(encode(block)))
+
+
+def test_a_non_canonical_header_or_a_bad_transaction_on_the_wire_is_refused(pair: Pair) -> None:
+    b = pair[1]
+    block, _ = _proposal(pair)
+    raw = encode(block)
+    header = encode(block.header)
+    # The header with its height (1) as a 2-byte integer: same value, other bytes.
+    at = 1 + len(encode(block.header.chain_id))
+    assert header[at] == 1
+    loose = header[:at] + b"\xcd\x00\x01" + header[at + 1 :]
+    assert raw.startswith(b"\x92" + header)
+    with pytest.raises(InvalidBlock, match="block header"):
+        decode_wire_block(b"\x92" + loose + raw[1 + len(header) :])
+    bad_sig = bytearray(encode(block.txs[0]))
+    bad_sig[-1] ^= 1
+    forged = raw.replace(encode(block.txs[0]), bytes(bad_sig), 1)
+    with pytest.raises(InvalidBlock, match="signature"):
+        b.validate_block(decode_wire_block(forged))
