@@ -54,6 +54,7 @@ async def status(request: web.Request) -> web.Response:
             "node": node.config.name,
             "validator": node.key.public_key.hex(),
             "version": __version__,
+            "consensus": node.consensus_status(),
         }
     )
 

@@ -149,6 +149,15 @@ def openapi_spec() -> dict[str, Any]:
                             "height": {"type": "integer"},
                             "state_root": HEX,
                             "mempool_size": U64,
+                            "consensus": _obj(
+                                {
+                                    "height": U64,
+                                    "round": U64,
+                                    "voting": {"type": "boolean"},
+                                    "validators": U64,
+                                    "peers": {"type": "array", "items": HEX},
+                                }
+                            ),
                         }
                     )
                 ),

@@ -103,3 +103,10 @@ def status_cmd(url: str, as_json: bool) -> None:
         click.echo(f"latest    {st.latest_block_hash.hex()}")
     click.echo(f"state     {st.state_root.hex()}")
     click.echo(f"mempool   {st.mempool_size} pending")
+    cons = st.consensus
+    if cons:
+        role = "voting" if cons.get("voting") else "not a validator"
+        click.echo(
+            f"consensus height {cons.get('height')} round {cons.get('round')}  ({role}, "
+            f"{cons.get('validators')} validators, {len(cons.get('peers', []))} peers connected)"
+        )

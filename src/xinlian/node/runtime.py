@@ -240,6 +240,19 @@ class Node:
         """Stop delivering blocks to ``queue``."""
         self._subscribers.discard(queue)
 
+    def consensus_status(self) -> dict[str, object]:
+        """Where consensus is: height and round in progress, whether this node votes,
+        the validator count and the connected peers (for status pages)."""
+        driver, transport = self.driver, self.transport
+        machine = driver.machine if driver is not None else None
+        return {
+            "height": machine.height if machine is not None else 0,
+            "round": machine.round if machine is not None else 0,
+            "voting": machine is not None and machine.config.my_index is not None,
+            "validators": len(self.chain.validators.validators),
+            "peers": sorted(k.hex() for k in transport.connected_peers()) if transport else [],
+        }
+
     # LIFECYCLE
 
     async def start(self) -> None:

@@ -71,6 +71,8 @@ class NodeStatus:
     node: str
     validator: Any
     version: str
+    #: height and round in progress, whether the node votes, validator count, peer keys
+    consensus: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

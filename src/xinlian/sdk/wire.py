@@ -175,6 +175,7 @@ def parse_status(body: Any) -> NodeStatus:
         node=str(doc.get("node", "")),
         validator=doc.get("validator"),
         version=str(doc.get("version", "")),
+        consensus=doc["consensus"] if isinstance(doc.get("consensus"), dict) else {},
     )
 
 
