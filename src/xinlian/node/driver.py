@@ -151,6 +151,7 @@ class ConsensusDriver:
         self._committing = False
         self._sync_peer: bytes | None = None
         self._sync_deadline = 0.0
+        self._queued_response: bytes | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -450,23 +451,69 @@ class ConsensusDriver:
         self.network.send(peer, Channel.BLOCK_RESPONSE, response)
 
     async def on_block_response(self, peer: bytes, payload: bytes) -> None:
-        """Apply certified blocks a peer sent for our request."""
+        """Apply certified blocks a peer sent for our request.
+
+        While a batch is applied the next one is already requested (and kept when it
+        arrives), so transfer and re-execution overlap.
+        """
         if peer != self._sync_peer:
             return  # unsolicited or late: ignore
-        try:
-            response = decode(payload, BlockResponse)
-        except CodecError as exc:
-            self._sync_peer = None
-            self.network.report_misbehaviour(peer, f"malformed block response: {exc}")
+        if self._committing:  # still applying the previous batch
+            if self._queued_response is None:
+                self._queued_response = payload
             return
-        if self._committing:
+        next_payload: bytes | None = payload
+        start_height = self.chain.height
+        more = False
+        while next_payload is not None:
+            try:
+                response = decode(next_payload, BlockResponse)
+            except CodecError as exc:
+                self.network.report_misbehaviour(peer, f"malformed block response: {exc}")
+                more = False
+                break
+            more = self._prefetch(peer, response)
+            self._committing = True
+            try:
+                await self._apply_blocks(response)
+            except (ChainError, InvalidBlock) as exc:
+                log.warning("catching up from %s stopped: %s", peer.hex()[:12], exc)
+                self.network.report_misbehaviour(peer, f"bad certified block: {exc}", 5)
+                more = False
+            finally:
+                self._committing = False
+            next_payload, self._queued_response = self._queued_response, None
+            if not more:
+                next_payload = None
+        if not more:
             self._sync_peer = None
-            return
-        self._committing = True
-        applied = 0
+        applied = self.chain.height - start_height
+        if applied:
+            self.metrics.synced_blocks.inc(applied)
+            log.info("caught up %d blocks to height %d", applied, self.chain.height)
+        if not more:
+            if applied:
+                self._prepared.clear()
+                self._announce()
+                self._start_next()
+            self._maybe_sync()
 
+    def _prefetch(self, peer: bytes, response: BlockResponse) -> bool:
+        """Ask ``peer`` for the blocks after ``response`` if it has more; True if asked."""
+        if not response.blocks:
+            return False
+        last = response.blocks[-1].block.header.height
+        best = self._peer_heights.get(peer, 0)
+        if best <= last:
+            return False
+        request = BlockRequest(last + 1, min(MAX_BLOCKS_PER_RESPONSE, best - last))
+        if not self.network.send(peer, Channel.BLOCK_REQUEST, encode(request)):
+            return False
+        self._sync_deadline = time.monotonic() + SYNC_TIMEOUT_S
+        return True
+
+    async def _apply_blocks(self, response: BlockResponse) -> None:
         def work() -> None:
-            nonlocal applied
             for item in response.blocks:
                 height = item.block.header.height
                 if height <= self.chain.height:
@@ -475,23 +522,8 @@ class ConsensusDriver:
                     raise ChainError(f"block {height} does not follow {self.chain.height}")
                 prepared = self.chain.validate_block(item.block)
                 self.chain.commit_block(prepared, item.commit)
-                applied += 1
 
-        try:
-            await self._run_chain_work(work)
-        except (ChainError, InvalidBlock) as exc:
-            log.warning("catching up from %s stopped: %s", peer.hex()[:12], exc)
-            self.network.report_misbehaviour(peer, f"bad certified block: {exc}", 5)
-        finally:
-            self._committing = False
-            self._sync_peer = None
-        if applied:
-            self.metrics.synced_blocks.inc(applied)
-            log.info("caught up %d blocks to height %d", applied, self.chain.height)
-            self._prepared.clear()
-            self._announce()
-            self._start_next()
-        self._maybe_sync()
+        await self._run_chain_work(work)
 
     # ------------------------------------------------------------------ gossip
 

@@ -174,3 +174,32 @@ async def test_catching_up_from_a_peer(tmp_path: Path) -> None:
         assert behind.machine.height == top + 1
     finally:
         await behind.stop()
+
+
+async def test_catch_up_fetches_the_next_batch_while_applying_one(tmp_path: Path) -> None:
+    from xinlian.codec import decode
+
+    ahead, _ = make_driver(tmp_path / "ahead")
+    for height in range(1, 101):
+        ahead.chain.produce_block(height, 2_000_000 + height, VALIDATOR.private_key)
+    behind, net = make_driver(tmp_path / "behind", key=keypair("observer").private_key)
+    served = FakeNetwork()
+    ahead.network = served
+    behind.start()
+    try:
+        behind.on_status(PEER, encode(NodeStatus(100)))
+        first = decode(net.sent[-1][2], BlockRequest)
+        assert (first.start, first.count) == (1, 64)
+        await ahead.on_block_request(PEER, net.sent[-1][2])
+        await behind.on_block_response(PEER, served.sent[-1][2])
+        # The second request left before the first batch was applied.
+        second = decode(net.sent[-1][2], BlockRequest)
+        assert (second.start, second.count) == (65, 36)
+        assert behind.chain.height == 64 and behind.machine.height <= 1
+        await ahead.on_block_request(PEER, net.sent[-1][2])
+        await behind.on_block_response(PEER, served.sent[-1][2])
+        assert behind.chain.height == 100
+        assert behind.chain.state_root() == ahead.chain.state_root()
+        assert behind.machine.height == 101  # consensus restarted after the last batch
+    finally:
+        await behind.stop()
