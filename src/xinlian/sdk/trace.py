@@ -1,0 +1,217 @@
+"""Traceability on the client side: validate EPCIS 2.0 documents, compute their CBV 2.0
+event hashes, capture them, and read history.
+
+::
+
+    from xinlian.sdk import Client, Signer
+    from xinlian.sdk import trace
+
+    with Client(url, key=Signer.from_file("farm-writer.key")) as c:
+        result = trace.capture(c, epcis_document)      # bodies to the node, hashes on chain
+        h = trace.history(c, "https://id.gs1.org/01/09520123456788/21/J1", "upstream")
+
+The hashes signed into the transaction are computed here, with the same code the node
+uses (:mod:`xinlian.gs1`), so a client never signs what it has not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from xinlian.codec import encode
+from xinlian.gs1.epcis import EpcisError, EventSummary, FieldProblem, parse_document
+from xinlian.gs1.eventhash import hash_uri
+from xinlian.sdk.errors import ResponseError
+from xinlian.sdk.models import TxResult
+from xinlian.sdk.session import Request, _call, _ok
+from xinlian.sdk.session import _get as _session_get
+from xinlian.types.trace import CaptureArgs, EventAnchor
+
+if TYPE_CHECKING:
+    from xinlian.sdk.client import Client
+
+__all__ = [
+    "APP",
+    "CapturePlan",
+    "EpcisError",
+    "FieldProblem",
+    "agree",
+    "anchor_of",
+    "capture",
+    "capture_gas",
+    "event",
+    "history",
+    "item_events",
+    "open_transaction",
+    "plan_capture",
+    "register_location",
+    "set_participant",
+    "store_document",
+    "transaction",
+]
+
+APP = "trace"
+
+
+def anchor_of(summary: EventSummary) -> EventAnchor:
+    """The on-chain anchor of a validated event."""
+    return EventAnchor(
+        hash=summary.hash,
+        type=summary.type,
+        time_ms=summary.time_ms,
+        action=summary.action,
+        biz_step=summary.biz_step,
+        disposition=summary.disposition,
+        read_point=summary.read_point,
+        biz_location=summary.biz_location,
+        parent=summary.parent,
+        epcs=summary.epcs,
+        classes=summary.classes,
+        inputs=summary.inputs,
+        outputs=summary.outputs,
+        biz_transactions=sorted({bt for _, bt in summary.biz_transactions}),
+        error_reason=summary.error_reason,
+        corrective=summary.corrective,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CapturePlan:
+    """A validated document: its events' summaries and the ``trace.capture`` arguments."""
+
+    events: list[EventSummary]
+    args: CaptureArgs
+
+    @property
+    def hashes(self) -> list[str]:
+        """The events' CBV 2.0 hash URIs, in document order."""
+        return [hash_uri(e.hash) for e in self.events]
+
+    def raw_args(self) -> bytes:
+        """The canonical argument bytes of the ``trace.capture`` call."""
+        return encode(self.args)
+
+
+def plan_capture(document: Mapping[str, Any]) -> CapturePlan:
+    """Validate an EPCIS document and build its capture arguments.
+
+    Raises:
+        EpcisError: the document is invalid (``problems`` names each field and reason).
+    """
+    events = parse_document(document)
+    return CapturePlan(events, CaptureArgs([anchor_of(e) for e in events]))
+
+
+def capture_gas(plan: CapturePlan) -> int:
+    """A gas limit that covers the capture (writes and indexes per event)."""
+    ids = sum(
+        len(a.epcs) + len(a.classes) + len(a.inputs) + len(a.outputs) + 1 for a in plan.args.events
+    )
+    return min(10_000_000, 200_000 + 12 * len(plan.raw_args()) + 4_000 * ids)
+
+
+def store_document(client: Client, document: Mapping[str, Any]) -> list[str]:
+    """Give the node the event bodies of a document (validated there too); returns the
+    hash URIs the node computed."""
+    body = client._run(_post("/v1/trace/documents", {"document": document}))
+    hashes = body.get("hashes") if isinstance(body, dict) else None
+    if not isinstance(hashes, list):
+        raise ResponseError(f"unexpected answer from /v1/trace/documents: {body!r}")
+    return [str(h) for h in hashes]
+
+
+def capture(
+    client: Client, document: Mapping[str, Any], *, wait: bool = True, timeout: float = 30.0
+) -> TxResult:
+    """Validate a document, store its bodies on the node and anchor its hashes on chain.
+
+    Raises:
+        EpcisError: the document is invalid (nothing is sent).
+        ResponseError: the node computed other hashes than this client.
+        ApiError: the node refused the transaction.
+    """
+    plan = plan_capture(document)
+    stored = store_document(client, document)
+    if stored != plan.hashes:
+        raise ResponseError(f"the node computed hashes {stored}, this client {plan.hashes}")
+    return client.send(
+        APP, "capture", plan.raw_args(), gas_limit=capture_gas(plan), wait=wait, timeout=timeout
+    )
+
+
+def _post(path: str, body: Any) -> Any:
+    resp = yield from _call(Request("POST", path, json=body))
+    return _ok(resp)
+
+
+def _get(path: str, params: Mapping[str, str]) -> Any:
+    return (yield from _session_get(path, params))
+
+
+# SETUP AND COLLABORATION
+
+
+def set_participant(
+    client: Client,
+    org: str,
+    roles: list[str],
+    gs1_prefixes: list[str],
+    ii_prefixes: list[str] | None = None,
+) -> TxResult:
+    """Register an organisation as a trace participant (needs a regulator's key)."""
+    args = {"org": org, "roles": roles, "gs1_prefixes": gs1_prefixes,
+            "ii_prefixes": ii_prefixes or []}  # fmt: skip
+    return client.send(APP, "set_participant", args)
+
+
+def register_location(client: Client, location: str, name: str) -> TxResult:
+    """Register a location of the key's organisation (needs an admin key)."""
+    return client.send(APP, "register_location", {"id": location, "name": name})
+
+
+def open_transaction(
+    client: Client, bt_id: str, kind: str, parties: list[str], ref: str = ""
+) -> TxResult:
+    """Open a business transaction (``po``, ``desadv``, ``recadv``...) with parties."""
+    args = {"id": bt_id, "kind": kind, "parties": parties, "ref": ref}
+    return client.send(APP, "open_transaction", args)
+
+
+def agree(client: Client, bt_id: str, status: str) -> TxResult:
+    """Agree to move a business transaction to ``status``."""
+    return client.send(APP, "agree", {"id": bt_id, "status": status})
+
+
+# READS
+
+
+def event(client: Client, event_hash: str) -> dict[str, Any]:
+    """An anchored event: summary, anchor, body (if the node has it) and on-chain proof."""
+    from urllib.parse import quote
+
+    result: dict[str, Any] = client._run(_get(f"/v1/trace/events/{quote(event_hash, '')}", {}))
+    return result
+
+
+def item_events(client: Client, item: str, *, start: int = 0, limit: int = 100) -> dict[str, Any]:
+    """The events naming an item (any identifier form), oldest first."""
+    params = {"epc": item, "start": str(start), "limit": str(limit)}
+    result: dict[str, Any] = client._run(_get("/v1/trace/events", params))
+    return result
+
+
+def history(
+    client: Client, item: str, direction: str = "both", *, max_events: int = 5000
+) -> dict[str, Any]:
+    """An item's history upstream (made from), downstream (made into) or both."""
+    params = {"id": item, "direction": direction, "max_events": str(max_events)}
+    result: dict[str, Any] = client._run(_get("/v1/trace/history", params))
+    return result
+
+
+def transaction(client: Client, bt_id: str) -> dict[str, Any] | None:
+    """A business transaction with its status, votes and linked events (None if unknown)."""
+    result: dict[str, Any] | None = client.query(APP, "transaction", {"id": bt_id})
+    return result
