@@ -149,8 +149,11 @@ def test_invalid_documents_name_the_field(live_node: Any, captured: SampleChain)
                                                       action="MOVE")]}}  # fmt: skip
     r = httpx.post(f"{live_node.url}/v1/trace/validate", json=broken, timeout=30)
     assert r.status_code == 400 and r.json()["reason"] == "invalid_epcis"
-    assert {"field": "epcisBody.eventList[0].action",
-            "reason": "'MOVE' is not one of ['OBSERVE', 'ADD', 'DELETE']"} in r.json()["errors"]  # fmt: skip
+    expected = {
+        "field": "epcisBody.eventList[0].action",
+        "reason": "'MOVE' is not one of ['OBSERVE', 'ADD', 'DELETE']",
+    }
+    assert expected in r.json()["errors"]
     ok = httpx.post(f"{live_node.url}/v1/trace/validate", json=doc, timeout=30).json()
     assert [e["hash"] for e in ok["events"]] == sdk_trace.plan_capture(doc).hashes
     r = httpx.post(f"{live_node.url}/v1/trace/documents", json={"doc": doc}, timeout=30)
