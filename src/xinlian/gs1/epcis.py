@@ -5,7 +5,8 @@ summaries (the identifiers, step, place and time of each event, in canonical for
 field's path (``epcisBody.eventList[3].readPoint.id``) and the reason:
 
 1. the document against the EPCIS 2.0 JSON schema (vendored, see ``schema/README.md``),
-   with the ``uri`` and ``date-time`` formats checked;
+   with the ``uri`` and ``date-time`` formats checked (``jsonschema-rs`` decides; when it
+   refuses, ``jsonschema`` names the deepest failing field);
 2. Xinlian's rules on top: one of the five standard event types; a CBV business step
    (bare word, CBV URN or CBV web URI) on every event; CBV dispositions; correct check
    digits in every GS1 key; sizes within :data:`LIMITS`.
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -107,6 +109,18 @@ class EventSummary:
 @cache
 def _validator() -> Draft7Validator:
     return Draft7Validator(schema_document(), format_checker=Draft7Validator.FORMAT_CHECKER)
+
+
+@cache
+def _fast_validator() -> jsonschema_rs.Draft7Validator:
+    return jsonschema_rs.Draft7Validator(schema_document(), validate_formats=True)
+
+
+def _fast_problems(doc: Any) -> list[FieldProblem]:
+    return [
+        FieldProblem(_path(error.instance_path), error.message[:300])
+        for error in _fast_validator().iter_errors(doc)
+    ]
 
 
 def _path(parts: Iterable[Any]) -> str:
@@ -274,7 +288,11 @@ def parse_document(doc: Any) -> list[EventSummary]:
                 )
             ]
         )
-    problems = _schema_problems(doc)
+    # The compiled validator decides (about 100 times faster); the reference validator
+    # explains, with the deepest failing field, only when a document is invalid.
+    problems = (
+        [] if _fast_validator().is_valid(doc) else (_schema_problems(doc) or _fast_problems(doc))
+    )
     if problems:
         raise EpcisError(problems[: LIMITS["problems"]])
     assert isinstance(events, list)

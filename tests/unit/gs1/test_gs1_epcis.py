@@ -116,3 +116,31 @@ def test_too_many_events() -> None:
     assert problems_of(document([EVENT] * 1001)) == [
         FieldProblem("epcisBody.eventList", "has 1001 events; at most 1000 per document")
     ]
+
+
+MUTATIONS: list[tuple[str, Any]] = [
+    ("action", "MOVE"),
+    ("eventTime", "2024-13-01T00:00:00Z"),
+    ("eventTimeZoneOffset", "+15:00"),
+    ("bizStep", "not a uri"),
+    ("readPoint", {"ident": "urn:x:1"}),
+    ("epcList", "urn:x:1"),
+    ("quantityList", [{"epcClass": "urn:x:1"}]),
+    ("sourceList", [{"type": "owning_party"}]),
+    ("colour", "red"),
+    ("ex:colour", "red"),
+    ("ilmd", {"not a uri": 1}),
+]
+
+
+def test_the_fast_validator_agrees_with_the_reference_validator() -> None:
+    from xinlian.gs1.epcis import _fast_validator, _validator
+
+    r = random.Random(21)
+    for n in range(150):
+        event = random_event(r)
+        if n % 3:
+            key, value = MUTATIONS[n % len(MUTATIONS)]
+            event[key] = value
+        doc = document([event])
+        assert _fast_validator().is_valid(doc) == _validator().is_valid(doc), event
