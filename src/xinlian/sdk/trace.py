@@ -20,13 +20,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from xinlian.codec import encode
-from xinlian.gs1.epcis import EpcisError, EventSummary, FieldProblem, parse_document
-from xinlian.gs1.eventhash import hash_uri
-from xinlian.sdk.errors import ResponseError
-from xinlian.sdk.models import TxResult
+from xinlian.codec import CodecError, decode, encode
+from xinlian.crypto import address_of
+from xinlian.gs1.epcis import EpcisError, EventSummary, FieldProblem, namespaces_of, parse_document
+from xinlian.gs1.eventhash import event_hash, hash_uri
+from xinlian.sdk.errors import ResponseError, VerificationError, XinlianError
+from xinlian.sdk.models import TxProof, TxResult
 from xinlian.sdk.session import Request, _call, _ok
 from xinlian.sdk.session import _get as _session_get
+from xinlian.sdk.verify import suite_of, validator_set_from_genesis, verify_tx_inclusion
+from xinlian.sdk.wire import record_from_json
+from xinlian.types import BlockHeader, Commit, MerkleProof, Receipt, SignedTransaction, TxStatus
+from xinlian.types.genesis import Genesis
 from xinlian.types.trace import CaptureArgs, EventAnchor
 
 if TYPE_CHECKING:
@@ -37,6 +42,7 @@ __all__ = [
     "CapturePlan",
     "EpcisError",
     "FieldProblem",
+    "VerifiedEvent",
     "agree",
     "anchor_of",
     "capture",
@@ -50,6 +56,7 @@ __all__ = [
     "set_participant",
     "store_document",
     "transaction",
+    "verify_event",
 ]
 
 APP = "trace"
@@ -215,3 +222,90 @@ def transaction(client: Client, bt_id: str) -> dict[str, Any] | None:
     """A business transaction with its status, votes and linked events (None if unknown)."""
     result: dict[str, Any] | None = client.query(APP, "transaction", {"id": bt_id})
     return result
+
+
+# OFFLINE VERIFICATION
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedEvent:
+    """What :func:`verify_event` proved: the event with this hash was anchored at
+    ``index`` of transaction ``tx_hash``, signed by ``submitter``, in the final block at
+    ``height`` (block time ``time_ms``)."""
+
+    hash_uri: str
+    tx_hash: bytes
+    index: int
+    submitter: str
+    height: int
+    time_ms: int
+
+
+def verify_event(
+    doc: Mapping[str, Any], genesis: Genesis, body: Mapping[str, Any] | None = None
+) -> VerifiedEvent:
+    """Verify an event answer of ``GET /v1/trace/events/{hash}`` (or one event of a
+    history with ``proofs=1``, given its ``proof``) without trusting the node.
+
+    Checks, in order: the body (``doc["body"]`` or ``body``) hashes to the claimed CBV 2.0
+    hash; the proof's transaction is a ``trace.capture`` signed by its sender whose
+    arguments carry that hash at the claimed index; the transaction and its successful
+    receipt are in a block whose header is certified by the genesis validators.
+
+    Raises:
+        VerificationError: ``check <name> failed: ...``.
+    """
+    suite = suite_of(genesis)
+
+    def check(name: str, ok: bool, why: str) -> None:
+        if not ok:
+            raise VerificationError(f"check {name} failed: {why}")
+
+    try:
+        claimed = bytes.fromhex(str(doc["hash"]))
+        proof = doc["proof"]
+        index = int(doc["anchor"]["index"])
+        raw = bytes.fromhex(proof["tx_raw"])
+        receipt = record_from_json(Receipt, proof["receipt"])
+        tx_proof = TxProof(
+            block_hash=bytes.fromhex(proof["block_hash"]),
+            header=record_from_json(BlockHeader, proof["header"]),
+            commit=record_from_json(Commit, proof["commit"]),
+            tx_proof=record_from_json(MerkleProof, proof["tx_proof"]),
+            receipt_proof=record_from_json(MerkleProof, proof["receipt_proof"]),
+        )
+    except (KeyError, TypeError, ValueError, XinlianError) as exc:
+        raise VerificationError(f"check format failed: {exc}") from None
+    event_body = body if body is not None else doc.get("body")
+    check("body", isinstance(event_body, Mapping), "no event body to check")
+    assert event_body is not None
+    uri = event_hash(event_body, namespaces_of(event_body))
+    check("body", uri == hash_uri(claimed), f"the body hashes to {uri}, not {hash_uri(claimed)}")
+    try:
+        stx = decode(raw, SignedTransaction)
+        args = decode(stx.tx.args, CaptureArgs)
+    except CodecError as exc:
+        raise VerificationError(f"check transaction failed: {exc}") from None
+    tx = stx.tx
+    check("transaction", (tx.target, tx.method) == (APP, "capture"), "not a trace.capture")
+    check("transaction", suite.verify(tx.sender, encode(tx), stx.signature), "bad signature")
+    check(
+        "transaction",
+        0 <= index < len(args.events) and args.events[index].hash == claimed,
+        f"event {index} of the transaction is not {hash_uri(claimed)}",
+    )
+    check("receipt", receipt.status == TxStatus.OK, f"the capture failed: {receipt.error}")
+    try:
+        tx_hash = verify_tx_inclusion(
+            suite, validator_set_from_genesis(genesis), raw, receipt, tx_proof, genesis.chain_id
+        )
+    except VerificationError as exc:
+        raise VerificationError(f"check inclusion failed: {exc}") from None
+    return VerifiedEvent(
+        hash_uri=uri,
+        tx_hash=tx_hash,
+        index=index,
+        submitter=address_of(suite, tx.sender),
+        height=tx_proof.header.height,
+        time_ms=tx_proof.header.time_ms,
+    )

@@ -160,3 +160,27 @@ def test_invalid_documents_name_the_field(live_node: Any, captured: SampleChain)
     assert r.status_code == 400 and r.json()["reason"] == "bad_body"
     with pytest.raises(sdk_trace.EpcisError, match=r"epcisBody\.eventList\[0\]\.action"):
         sdk_trace.plan_capture(broken)
+
+
+def test_events_verify_offline_against_the_genesis(live_node: Any, captured: SampleChain) -> None:
+    from xinlian.sdk import load_genesis
+    from xinlian.sdk.errors import VerificationError
+
+    genesis = load_genesis(live_node.layout.genesis)
+    plan = sdk_trace.plan_capture(captured.captures[2].document)  # the farm's shipments
+    doc = httpx.get(f"{live_node.url}/v1/trace/events/{plan.events[1].hash.hex()}",
+                    timeout=30).json()  # fmt: skip
+    got = sdk_trace.verify_event(doc, genesis)
+    assert got.hash_uri == plan.hashes[1] and got.index == 1
+    assert got.tx_hash.hex() == doc["anchor"]["tx_hash"] and got.height == doc["anchor"]["height"]
+    assert got.submitter == Signer.from_file(live_node.layout.key_dir / "org1-writer.key").address
+    tampered = {**doc, "body": {**doc["body"], "bizStep": "receiving"}}
+    with pytest.raises(VerificationError, match="check body failed: the body hashes to"):
+        sdk_trace.verify_event(tampered, genesis)
+    moved = {**doc, "anchor": {**doc["anchor"], "index": 0}}
+    with pytest.raises(VerificationError, match="check transaction failed: event 0 of"):
+        sdk_trace.verify_event(moved, genesis)
+    other = genesis.__class__(**{**{f: getattr(genesis, f) for f in genesis.__struct_fields__},
+                                 "validators": []})  # fmt: skip
+    with pytest.raises(VerificationError, match="check inclusion failed"):
+        sdk_trace.verify_event(doc, other)
