@@ -180,8 +180,8 @@ def lineage_chain(url: str, keys: Path, lineage: int, per_doc: int) -> str:
             url, key=Signer.from_file(keys / f"{capture.org}-writer.key"), timeout=120
         ) as c:
             for doc in split(capture.document, per_doc):
-                r = sdk_trace.capture(c, doc, timeout=120)
-                assert r.receipt is not None and r.receipt.ok, r
+                for r in sdk_trace.capture(c, doc, timeout=120):
+                    assert r.receipt is not None and r.receipt.ok, r
     return chain.consumer_scan
 
 

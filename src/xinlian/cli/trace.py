@@ -89,24 +89,28 @@ def validate_cmd(file: Path, as_json: bool) -> None:
 @json_option
 def capture_cmd(files: tuple[Path, ...], key: Path, url: str, as_json: bool) -> None:
     """Capture EPCIS documents: bodies to the node, event hashes on chain."""
-    out = []
+    out: list[dict[str, Any]] = []
     with make_client(url, key=key) as c:
         for path in files:
-            result = sdk_trace.capture(c, _read_doc(path))
-            receipt = result.receipt
-            ok = receipt is not None and receipt.ok
-            error = receipt.error if receipt else "no receipt"
-            out.append(
-                {"file": str(path), "capture_id": result.hash.hex(), "ok": ok,
-                 "height": result.height, "error": error}
-            )  # fmt: skip
-            if not as_json:
-                state = "ok" if ok else f"FAILED: {receipt.error if receipt else '?'}"
-                click.echo(f"{path}: capture {result.hash.hex()[:16]} at {result.height}: {state}")
+            for result in sdk_trace.capture(c, _read_doc(path)):
+                _capture_row(out, path, result, as_json)
     if as_json:
         echo_json(out)
     if not all(r["ok"] for r in out):
         fail("some captures failed")
+
+
+def _capture_row(out: list[dict[str, Any]], path: Path, result: Any, as_json: bool) -> None:
+    receipt = result.receipt
+    ok = receipt is not None and receipt.ok
+    error = receipt.error if receipt else "no receipt"
+    out.append(
+        {"file": str(path), "capture_id": result.hash.hex(), "ok": ok,
+         "height": result.height, "error": error}
+    )  # fmt: skip
+    if not as_json:
+        state = "ok" if ok else f"FAILED: {error}"
+        click.echo(f"{path}: capture {result.hash.hex()[:16]} at {result.height}: {state}")
 
 
 @trace_group.command("history")
@@ -235,8 +239,8 @@ def demo_cmd(keys: Path, seed: int, url: str) -> None:
     _demo_setup(chain, keys, url)
     for c in chain.captures:
         with make_client(url, key=keys / f"{c.org}-writer.key") as client:
-            r = sdk_trace.capture(client, c.document)
-        _report(r.receipt, f"{c.org} captures {c.label}")
+            for r in sdk_trace.capture(client, c.document):
+                _report(r.receipt, f"{c.org} captures {c.label}")
     with make_client(url) as client:
         h = sdk_trace.history(client, chain.consumer_scan, "upstream")
     lots = [i["id"] for i in h["items"] if i["relation"] == "made_from"]

@@ -7,7 +7,7 @@ event hashes, capture them, and read history.
     from xinlian.sdk import trace
 
     with Client(url, key=Signer.from_file("farm-writer.key")) as c:
-        result = trace.capture(c, epcis_document)      # bodies to the node, hashes on chain
+        results = trace.capture(c, epcis_document)     # bodies to the node, hashes on chain
         h = trace.history(c, "https://id.gs1.org/01/09520123456788/21/J1", "upstream")
 
 The hashes signed into the transaction are computed here, with the same code the node
@@ -54,6 +54,7 @@ __all__ = [
     "plan_capture",
     "register_location",
     "set_participant",
+    "split_document",
     "store_document",
     "transaction",
     "verify_event",
@@ -129,23 +130,58 @@ def store_document(client: Client, document: Mapping[str, Any]) -> list[str]:
     return [str(h) for h in hashes]
 
 
+#: Room for a capture's arguments in one transaction (the chain's default ``max_tx_bytes``
+#: is 65,536; the rest of the transaction takes well under 1 KiB).
+MAX_ARGS_BYTES = 60_000
+
+
+def split_document(
+    document: Mapping[str, Any], max_args_bytes: int = MAX_ARGS_BYTES
+) -> list[dict[str, Any]]:
+    """Cut a document whose capture would not fit one transaction into documents (same
+    header and ``@context``) whose captures do, keeping the event order."""
+    plan = plan_capture(document)
+    events = list(document["epcisBody"]["eventList"])
+    parts: list[dict[str, Any]] = []
+    start, size = 0, 16
+    for i, anchor in enumerate(plan.args.events):
+        need = len(encode(anchor)) + 8
+        if size + need > max_args_bytes and i > start:
+            parts.append(_with_events(document, events[start:i]))
+            start, size = i, 16
+        size += need
+    parts.append(_with_events(document, events[start:]))
+    return parts
+
+
+def _with_events(document: Mapping[str, Any], events: list[Any]) -> dict[str, Any]:
+    return {**document, "epcisBody": {**document["epcisBody"], "eventList": events}}
+
+
 def capture(
     client: Client, document: Mapping[str, Any], *, wait: bool = True, timeout: float = 30.0
-) -> TxResult:
-    """Validate a document, store its bodies on the node and anchor its hashes on chain.
+) -> list[TxResult]:
+    """Validate a document, store its bodies on the node and anchor its hashes on chain,
+    in as many transactions as it needs (one per :data:`MAX_ARGS_BYTES` of anchors).
 
     Raises:
         EpcisError: the document is invalid (nothing is sent).
         ResponseError: the node computed other hashes than this client.
-        ApiError: the node refused the transaction.
+        ApiError: the node refused a transaction.
     """
-    plan = plan_capture(document)
-    stored = store_document(client, document)
-    if stored != plan.hashes:
-        raise ResponseError(f"the node computed hashes {stored}, this client {plan.hashes}")
-    return client.send(
-        APP, "capture", plan.raw_args(), gas_limit=capture_gas(plan), wait=wait, timeout=timeout
-    )
+    results = []
+    for part in split_document(document):
+        plan = plan_capture(part)
+        stored = store_document(client, part)
+        if stored != plan.hashes:
+            raise ResponseError(f"the node computed hashes {stored}, this client {plan.hashes}")
+        results.append(
+            client.send(
+                APP, "capture", plan.raw_args(), gas_limit=capture_gas(plan), wait=wait,
+                timeout=timeout,
+            )
+        )  # fmt: skip
+    return results
 
 
 def _post(path: str, body: Any) -> Any:

@@ -53,7 +53,7 @@ def captured(live_node: Any) -> SampleChain:
                 assert sdk_trace.register_location(c, location, name).receipt.ok  # type: ignore[union-attr]
     for capture in chain.captures[:-1]:  # the retail document is captured by the EPCIS route
         with _client(live_node, f"{capture.org}-writer") as c:
-            r = sdk_trace.capture(c, capture.document)
+            (r,) = sdk_trace.capture(c, capture.document)
             assert r.receipt is not None and r.receipt.ok, (capture.label, r)
     return chain
 

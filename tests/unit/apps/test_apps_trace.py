@@ -272,3 +272,16 @@ def test_industrial_internet_ids_map_to_gs1_ids(tw: Any, chain: SampleChain) -> 
     r = call(tw, "farm-writer", "map_identifier", {"ii_id": ii, "gs1_id": chain.lots[1]})
     assert r.error == f"{ii} is already mapped"
     assert hash_uri(b"\x00" * 32).startswith("ni:///sha-256;0000")
+
+
+def test_big_documents_are_split_to_fit_transactions(tw: Any) -> None:
+    from xinlian.sdk.trace import split_document
+
+    big = food_chain(8, lots=700).captures[0].document  # 700 harvests: ~150 KB of anchors
+    parts = split_document(big)
+    assert len(parts) == 3
+    assert sum(len(p["epcisBody"]["eventList"]) for p in parts) == 700
+    assert all(len(plan_capture(p).raw_args()) <= 60_000 for p in parts)
+    joined = [e for p in parts for e in p["epcisBody"]["eventList"]]
+    assert joined == big["epcisBody"]["eventList"]
+    assert split_document(food_chain(8, lots=3).captures[0].document)[0]["type"] == "EPCISDocument"
