@@ -19,7 +19,7 @@ import orjson
 from aiohttp import web
 
 from xinlian.api.problems import Problem, bad_request, not_found
-from xinlian.api.request import NODE, int_param, json_body, json_response, parse_hex
+from xinlian.api.request import NODE, int_param, json_response, parse_hex
 from xinlian.api.transactions import _submit_problem
 from xinlian.api.views import commit_json, header_json, receipt_json
 from xinlian.apps.trace.app import NAME, event_json, item_prefix, listed, load_event, resolve_id
@@ -90,10 +90,31 @@ def parse_event_hash(text: str) -> bytes:
 
 # CAPTURE
 
+JSON_TYPES = ("application/json", "application/ld+json", "")
+
+
+async def _document_body(request: web.Request) -> dict[str, Any]:
+    """A JSON object body sent as ``application/json`` or ``application/ld+json`` (what
+    EPCIS 2.0 clients send)."""
+    if request.content_type not in JSON_TYPES:
+        raise Problem(
+            415,
+            "Unsupported Media Type",
+            f"send application/json or application/ld+json, not {request.content_type}",
+            "media_type",
+        )
+    try:
+        doc = orjson.loads(await request.read())
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"body is not valid JSON: {exc}", "bad_json") from None
+    if not isinstance(doc, dict):
+        raise bad_request("body must be a JSON object", "bad_json")
+    return doc
+
 
 async def validate(request: web.Request) -> web.Response:
     """Validate an EPCIS document (the body); returns its events' hashes and summaries."""
-    doc = await json_body(request)
+    doc = await _document_body(request)
     plan = await asyncio.get_running_loop().run_in_executor(None, _plan, doc)
     return json_response({"valid": True, "events": [_summary_json(e) for e in plan.events]})
 
@@ -101,7 +122,7 @@ async def validate(request: web.Request) -> web.Response:
 async def store_document(request: web.Request) -> web.Response:
     """Store the event bodies of a valid EPCIS document (``{"document": ...}``)."""
     node = request.app[NODE]
-    body = await json_body(request)
+    body = await _document_body(request)
     doc = body.get("document")
     if not isinstance(doc, dict):
         raise bad_request('body must be {"document": <EPCIS document>}', "bad_body")
@@ -116,7 +137,7 @@ async def capture(request: web.Request) -> web.Response:
     document's anchors (the node recomputes them). Returns the capture id (the
     transaction hash) and the event hashes."""
     node = request.app[NODE]
-    body = await json_body(request)
+    body = await _document_body(request)
     doc, tx_hex = body.get("document"), body.get("tx")
     if not isinstance(doc, dict) or not isinstance(tx_hex, str):
         raise bad_request(

@@ -16,6 +16,7 @@ import click
 from xinlian.cli.common import echo_json, fail, json_option, make_client, url_option
 from xinlian.gs1.epcis import EpcisError, namespaces_of
 from xinlian.gs1.eventhash import event_hash
+from xinlian.sdk import load_genesis
 from xinlian.sdk import trace as sdk_trace
 from xinlian.sdk.trace_sample import SampleChain, food_chain
 
@@ -144,17 +145,26 @@ def history_cmd(item: str, direction: str, max_events: int, url: str, as_json: b
 
 @trace_group.command("event")
 @click.argument("event_hash")
+@click.option("--genesis", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Trusted genesis.json: verify the proof offline against it.")  # fmt: skip
 @url_option
 @json_option
-def event_cmd(event_hash: str, url: str, as_json: bool) -> None:
-    """An anchored event with its body, checking the body against its hash."""
+def event_cmd(event_hash: str, genesis: Path | None, url: str, as_json: bool) -> None:
+    """An anchored event with its body, checking the body against its hash (and, with
+    --genesis, the whole proof: transaction, block inclusion and commit signatures)."""
     with make_client(url) as c:
         doc = sdk_trace.event(c, event_hash)
     body = doc.get("body")
     checked = body is not None and event_hash_matches(body, doc["hash_uri"])
+    proven = None
+    if genesis is not None:
+        proven = sdk_trace.verify_event(doc, load_genesis(genesis))
     if as_json:
-        echo_json({**doc, "body_verified": checked})
+        echo_json({**doc, "body_verified": checked, "proof_verified": proven is not None})
         return
+    if proven is not None:
+        click.echo(f"proof verified: final at height {proven.height}, signed by "
+                   f"{proven.submitter}")  # fmt: skip
     click.echo(f"{doc['hash_uri']}\n  {doc['type']} {doc['biz_step']} by {doc['org']}")
     click.echo(f"  anchored in tx {doc['anchor']['tx_hash']} at height {doc['anchor']['height']}")
     click.echo("  body: " + ("matches the hash" if checked else "not stored on this node"))

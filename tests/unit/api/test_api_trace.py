@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from typing import Any
@@ -154,7 +155,12 @@ def test_invalid_documents_name_the_field(live_node: Any, captured: SampleChain)
         "reason": "'MOVE' is not one of ['OBSERVE', 'ADD', 'DELETE']",
     }
     assert expected in r.json()["errors"]
-    ok = httpx.post(f"{live_node.url}/v1/trace/validate", json=doc, timeout=30).json()
+    ok = httpx.post(
+        f"{live_node.url}/v1/trace/validate",
+        content=json.dumps(doc),
+        headers={"Content-Type": "application/ld+json"},
+        timeout=30,
+    ).json()
     assert [e["hash"] for e in ok["events"]] == sdk_trace.plan_capture(doc).hashes
     r = httpx.post(f"{live_node.url}/v1/trace/documents", json={"doc": doc}, timeout=30)
     assert r.status_code == 400 and r.json()["reason"] == "bad_body"

@@ -48,3 +48,10 @@ def test_demo_on_a_live_node(live_node: Any) -> None:
     assert f"consumer scan {scan}:" in out.output
     hist = _run("trace", "history", scan, "--direction", "upstream", "--url", live_node.url)
     assert "[made_from]" in hist.output and "inspecting" in hist.output
+
+    chain = food_chain(9, orgs=DEMO_ORGS)
+    first = plan_capture(chain.captures[0].document).hashes[0]
+    shown = _run("trace", "event", first, "--genesis", str(live_node.layout.genesis),
+                 "--url", live_node.url)  # fmt: skip
+    assert "proof verified: final at height" in shown.output
+    assert "body: matches the hash" in shown.output
