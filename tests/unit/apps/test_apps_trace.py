@@ -285,3 +285,26 @@ def test_big_documents_are_split_to_fit_transactions(tw: Any) -> None:
     joined = [e for p in parts for e in p["epcisBody"]["eventList"]]
     assert joined == big["epcisBody"]["eventList"]
     assert split_document(food_chain(8, lots=3).captures[0].document)[0]["type"] == "EPCISDocument"
+
+
+def test_containers_count_only_while_they_hold_the_item(tw: Any, chain: SampleChain) -> None:
+    run_chain(tw, chain)
+    retail = chain.captures[-1].document["epcisBody"]["eventList"]
+    case = next(e["parentID"] for e in retail if e["type"] == "AggregationEvent")
+    later = {
+        "@context": chain.captures[-1].document["@context"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-07-01T00:00:00Z",
+        "epcisBody": {"eventList": [{
+            "type": "ObjectEvent", "eventTime": "2026-07-01T10:00:00+08:00",
+            "eventTimeZoneOffset": "+08:00", "action": "DELETE", "epcList": [case],
+            "bizStep": "destroying", "readPoint": retail[0]["readPoint"],
+        }]},
+    }  # fmt: skip
+    ok(capture(tw, "retailer", later))
+    jar = chain.consumer_scan
+    steps = [e["biz_step"] for e in history(reader(tw), jar, "upstream")["events"]]
+    assert "destroying" not in steps and "retail_selling" in steps
+    own = [e["biz_step"] for e in history(reader(tw), case, "upstream")["events"]]
+    assert own[-1] == "destroying"

@@ -5,7 +5,8 @@ Starting from one identifier (an instance, a lot or a container), the walk follo
 * **upstream** (what it is made of and came from): a transformation that output the item
   leads to its inputs (``made_from``); an aggregation whose parent is the item leads to
   its contents (``contains``); the containers the item was packed in are included
-  (``packed_in``) with their own containers, but never their other contents;
+  (``packed_in``) with their own containers, but never their other contents, and only
+  their events between the item's packing (ADD) and unpacking (DELETE);
 * **downstream** (recall: everything made from it and where that went): a transformation
   that consumed the item leads to its outputs (``made_into``); the containers it was
   packed in are followed (``packed_in``) so their shipments and receipts appear.
@@ -37,6 +38,10 @@ DIRECTIONS = ("upstream", "downstream", "both")
 MAX_EVENTS = 20_000
 
 
+_AGGREGATIONS = ("AggregationEvent", "AssociationEvent")
+_FOREVER = 2**63
+
+
 class _Walk:
     def __init__(self, get: Getter, max_events: int) -> None:
         self.get = get
@@ -44,24 +49,46 @@ class _Walk:
         self.events: dict[bytes, EventRecord] = {}
         self.edges: set[tuple[str, str, str, str]] = set()
         self.items: dict[str, str] = {}
+        #: When each container held something the walk follows: [(from_ms, to_ms)].
+        self.windows: dict[str, list[tuple[int, int]]] = {}
         self.truncated = False
 
-    def item_events(self, item: str) -> list[EventRecord]:
+    def load(self, item: str) -> list[EventRecord]:
         out = []
         for digest in listed(self.get, item_prefix(item)):
             record = self.events.get(digest) or load_event(self.get, digest)
-            if record is None:
-                continue
-            if digest not in self.events:
-                if len(self.events) >= self.max_events:
-                    self.truncated = True
-                    break
-                self.events[digest] = record
-            out.append(record)
+            if record is not None:
+                out.append(record)
         return out
 
+    def keep(self, record: EventRecord) -> bool:
+        digest = record.anchor.hash
+        if digest not in self.events:
+            if len(self.events) >= self.max_events:
+                self.truncated = True
+                return False
+            self.events[digest] = record
+        return True
+
+    def packing_windows(self, item: str, records: list[EventRecord]) -> None:
+        """Record, per container, when ``item`` was in it (an ADD or OBSERVE aggregation
+        opens the window, a DELETE closes it)."""
+        opened: dict[str, int] = {}
+        for r in sorted(records, key=lambda r: r.anchor.time_ms):
+            a = r.anchor
+            if a.type not in _AGGREGATIONS or not a.parent or item not in (*a.epcs, *a.classes):
+                continue
+            if a.action == "DELETE":
+                if a.parent in opened:
+                    self.windows.setdefault(a.parent, []).append((opened.pop(a.parent), a.time_ms))
+            else:
+                opened.setdefault(a.parent, a.time_ms)
+        for parent, since in opened.items():
+            self.windows.setdefault(parent, []).append((since, _FOREVER))
+
     def run(self, start: str, downstream: bool) -> None:
-        # (item, is_container): containers are followed only to their own containers.
+        # (item, is_container): containers are followed only to their own containers, and
+        # only their events while they held what the walk came from count.
         queue: deque[tuple[str, bool]] = deque([(start, False)])
         seen = {(start, False)}
         self.items.setdefault(start, "start")
@@ -75,11 +102,23 @@ class _Walk:
 
         while queue and not self.truncated:
             item, container = queue.popleft()
-            for record in self.item_events(item):
+            records = self.load(item)
+            if container:
+                spans = self.windows.get(item, [])
+                records = [
+                    r for r in records if any(lo <= r.anchor.time_ms <= hi for lo, hi in spans)
+                ]
+            kept = []
+            for record in records:
+                if not self.keep(record):
+                    break
+                kept.append(record)
+            self.packing_windows(item, kept)
+            for record in kept:
                 a = record.anchor
                 h = a.hash.hex()
                 members = [*a.epcs, *a.classes]
-                if a.type in ("AggregationEvent", "AssociationEvent") and a.action != "DELETE":
+                if a.type in _AGGREGATIONS and a.action != "DELETE":
                     if item in members and a.parent:
                         push(a.parent, True, "packed_in", item, a.parent, h)
                     elif item == a.parent and not container and not downstream:
