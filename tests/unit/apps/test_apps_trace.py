@@ -91,6 +91,11 @@ def test_upstream_history_reaches_the_raw_materials(tw: Any, chain: SampleChain)
     assert relations[chain.consumer_scan] == "start"
     for lot in chain.lots:
         assert relations[lot] == "made_from"
+    certified = {i["id"]: i["certificates"] for i in h["items"] if i["certificates"]}
+    inspections = plan_capture(chain.captures[1].document).events
+    assert certified == {
+        lot: [e.hash.hex()] for lot, e in zip(chain.lots, inspections, strict=True)
+    }
     assert sum(1 for r in relations.values() if r == "packed_in") == 1
     steps = [e["biz_step"] for e in h["events"]]
     # per lot: harvest, inspection, shipping, receiving; then salt, making, packing, case

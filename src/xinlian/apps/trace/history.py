@@ -11,7 +11,8 @@ Starting from one identifier (an instance, a lot or a container), the walk follo
   that consumed the item leads to its outputs (``made_into``); the containers it was
   packed in are followed (``packed_in``) so their shipments and receipts appear.
 
-Each event comes once, with its anchor (transaction, index, height) so a client can fetch
+Each item lists the hashes of its inspection certificates (inspections by an inspection
+body or regulator). Each event comes once, with its anchor (transaction, index, height) so a client can fetch
 and verify the on-chain proof. The walk is bounded (``max_events``); a cut answer says
 ``truncated``. It only reads state (``get``), so the API runs it unmetered and an app
 query could run it metered.
@@ -25,6 +26,7 @@ from typing import Any
 from xinlian.apps.trace.app import (
     EventRecord,
     Getter,
+    cert_prefix,
     event_json,
     item_prefix,
     listed,
@@ -154,7 +156,14 @@ def history(
     return {
         "id": start,
         "direction": direction,
-        "items": [{"id": k, "relation": v} for k, v in sorted(walk.items.items())],
+        "items": [
+            {
+                "id": k,
+                "relation": v,
+                "certificates": [h.hex() for h in listed(get, cert_prefix(k), 0, 100)],
+            }
+            for k, v in sorted(walk.items.items())
+        ],
         "edges": [
             {"from": s, "to": d, "relation": rel, "event": ev}
             for s, d, rel, ev in sorted(walk.edges)
