@@ -13,9 +13,9 @@ Starting from one identifier (an instance, a lot or a container), the walk follo
 
 Each item lists the hashes of its inspection certificates (inspections by an inspection
 body or regulator). Each event comes once, with its anchor (transaction, index, height)
-so a client can fetch and verify the on-chain proof. The walk is bounded (``max_events``); a cut answer says
-``truncated``. It only reads state (``get``), so the API runs it unmetered and an app
-query could run it metered.
+so a client can fetch and verify the on-chain proof. The walk is bounded
+(``max_events``); a cut answer says ``truncated``. It only reads state (``get``), so the
+API runs it unmetered and an app query could run it metered.
 """
 
 from __future__ import annotations
