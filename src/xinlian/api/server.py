@@ -27,6 +27,7 @@ from xinlian.api.reads import (
 )
 from xinlian.api.request import LIMITER, NODE
 from xinlian.api.stream import websocket
+from xinlian.api.trace import routes as trace_routes
 from xinlian.api.transactions import get_tx, submit_batch, submit_tx
 from xinlian.node.runtime import Node
 
@@ -59,6 +60,7 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/evidence/{digest}", get_evidence)
     r.add_get("/v1/evidence/{digest}/custody", get_custody)
     r.add_get("/v1/evidence/{digest}/receipt", get_receipt)
+    trace_routes(r)
     return app
 
 

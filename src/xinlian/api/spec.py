@@ -111,6 +111,133 @@ HASH_PARAM = {"name": "hash", "in": "path", "required": True, "schema": {"type":
 DIGEST_PARAM = {"name": "digest", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
+_STR = {"type": "string"}
+_QUERY_INT = {"type": "integer", "minimum": 0}
+
+
+def _param(name: str, where: str, schema: dict[str, Any], required: bool) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "schema": schema}
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+#: The trace app's routes (GS1 EPCIS 2.0 capture and queries).
+TRACE_PATHS: dict[str, Any] = {
+    "/v1/trace/validate": {
+        "post": {
+            "summary": "Validate an EPCIS 2.0 document; its events' CBV 2.0 hashes",
+            "operationId": "traceValidate",
+            "requestBody": _json_body({"type": "object"}),
+            "responses": {
+                **_ok(_obj({"valid": {"type": "boolean"}, "events": {"type": "array"}})),
+                **_problems(400, 413, 415),
+            },
+        }
+    },
+    "/v1/trace/documents": {
+        "post": {
+            "summary": "Store the event bodies of a valid EPCIS document off chain",
+            "operationId": "traceStoreDocument",
+            "requestBody": _json_body(_obj({"document": {"type": "object"}}, ["document"])),
+            "responses": {
+                **_ok(_obj({"hashes": {"type": "array", "items": _STR}}, ["hashes"])),
+                **_problems(400, 413, 415),
+            },
+        }
+    },
+    "/v1/trace/capture": {
+        "post": {
+            "summary": "EPCIS capture: a document and its signed trace.capture transaction",
+            "operationId": "traceCapture",
+            "requestBody": _json_body(
+                _obj({"document": {"type": "object"}, "tx": HEX}, ["document", "tx"])
+            ),
+            "responses": {
+                **_ok(
+                    _obj({"capture_id": HASH, "hashes": {"type": "array"}}, ["capture_id"]),
+                    "202",
+                    "Accepted into the mempool",
+                ),
+                **_problems(400, 403, 409, 413, 415, 503),
+            },
+        }
+    },
+    "/v1/trace/capture/{capture_id}": {
+        "get": {
+            "summary": "A capture's status",
+            "operationId": "traceCaptureStatus",
+            "parameters": [_param("capture_id", "path", _STR, True)],
+            "responses": {
+                **_ok(_obj({"capture_id": HASH, "status": _STR}, ["capture_id", "status"])),
+                **_problems(400, 404),
+            },
+        }
+    },
+    "/v1/trace/events": {
+        "get": {
+            "summary": "Events naming an item (EPCIS query: MATCH_anyEPC, EQ_bizStep, time)",
+            "operationId": "traceQueryEvents",
+            "parameters": [
+                _param("epc", "query", _STR, True),
+                _param("bizStep", "query", _STR, False),
+                _param("start", "query", _QUERY_INT, False),
+                _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, False),
+                _param("GE_eventTime", "query", _QUERY_INT, False),
+                _param("LT_eventTime", "query", _QUERY_INT, False),
+            ],
+            "responses": {
+                **_ok(_obj({"id": _STR, "events": {"type": "array"}}, ["id", "events"])),
+                **_problems(400),
+            },
+        }
+    },
+    "/v1/trace/events/{hash}": {
+        "get": {
+            "summary": "An anchored event with its body and on-chain proof",
+            "operationId": "traceGetEvent",
+            "parameters": [_param("hash", "path", _STR, True)],
+            "responses": {
+                **_ok(_obj({"hash": _STR, "proof": {"type": "object"}}, ["hash", "proof"])),
+                **_problems(400, 404),
+            },
+        }
+    },
+    "/v1/trace/history": {
+        "get": {
+            "summary": "An item's history upstream, downstream (recall) or both",
+            "operationId": "traceHistory",
+            "parameters": [
+                _param("id", "query", _STR, True),
+                _param(
+                    "direction",
+                    "query",
+                    {"type": "string", "enum": ["upstream", "downstream", "both"]},
+                    False,
+                ),
+                _param(
+                    "max_events",
+                    "query",
+                    {"type": "integer", "minimum": 1, "maximum": 20000},
+                    False,
+                ),
+                _param("proofs", "query", {"type": "string", "enum": ["0", "1"]}, False),
+            ],
+            "responses": {
+                **_ok(
+                    _obj(
+                        {"id": _STR, "events": {"type": "array"}, "truncated": {"type": "boolean"}},
+                        ["id", "events", "truncated"],
+                    )
+                ),
+                **_problems(400),
+            },
+        }
+    },
+}
+
+
 @lru_cache(maxsize=1)
 def openapi_spec() -> dict[str, Any]:
     """The OpenAPI document (cached; it does not change while a node runs)."""
@@ -422,6 +549,7 @@ def openapi_spec() -> dict[str, Any]:
                 },
             }
         },
+        **TRACE_PATHS,
     }
     # Any operation may be refused by the per-client rate limit.
     for item in paths.values():

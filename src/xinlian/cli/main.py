@@ -22,6 +22,7 @@ from xinlian.cli.keys import keys_group
 from xinlian.cli.network import init_cmd, up_cmd
 from xinlian.cli.node import node_group
 from xinlian.cli.query import query_group
+from xinlian.cli.trace import trace_group
 from xinlian.cli.tx import tx_group
 
 __all__ = ["cli", "main"]
@@ -79,6 +80,7 @@ cli.add_command(block_group)
 cli.add_command(status_cmd)
 cli.add_command(evidence_group)
 cli.add_command(governance_group)
+cli.add_command(trace_group)
 
 
 def main(argv: list[str] | None = None) -> None:
