@@ -7,7 +7,16 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from xinlian.api.evidence import get_custody, get_evidence, get_receipt
+from xinlian.api.evidence import (
+    TSA,
+    get_custody,
+    get_evidence,
+    get_receipt,
+    get_timestamp,
+    load_node_tsa,
+    post_timestamp,
+    post_tsa,
+)
 from xinlian.api.middleware import problem_middleware
 from xinlian.api.ratelimit import RateLimiter
 from xinlian.api.reads import (
@@ -37,6 +46,7 @@ def create_app(node: Node) -> web.Application:
     )
     app[NODE] = node
     app[LIMITER] = RateLimiter(node.config.api.rate_limit, node.config.api.rate_burst)
+    app[TSA] = load_node_tsa(node)
     r = app.router
     r.add_get("/healthz", healthz)
     r.add_get("/metrics", metrics)
@@ -57,6 +67,9 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/evidence/{digest}", get_evidence)
     r.add_get("/v1/evidence/{digest}/custody", get_custody)
     r.add_get("/v1/evidence/{digest}/receipt", get_receipt)
+    r.add_get("/v1/evidence/{digest}/timestamp", get_timestamp)
+    r.add_post("/v1/evidence/{digest}/timestamp", post_timestamp)
+    r.add_post("/v1/tsa", post_tsa)
     return app
 
 

@@ -16,6 +16,19 @@ HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 U64 = {"type": "integer", "minimum": 0}
 
 
+BINARY = {"type": "string", "format": "binary"}
+TIMESTAMP_REPLY = {
+    "200": {
+        "description": "A DER TimeStampResp (status granted) with the token",
+        "content": {"application/timestamp-reply": {"schema": BINARY}},
+    }
+}
+TIMESTAMP_QUERY = {
+    "required": True,
+    "content": {"application/timestamp-query": {"schema": BINARY}},
+}
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -376,6 +389,29 @@ def openapi_spec() -> dict[str, Any]:
                     ),
                     **_problems(400, 404, 409),
                 },
+            }
+        },
+        "/v1/evidence/{digest}/timestamp": {
+            "get": {
+                "summary": "RFC 3161 time-stamp token of an anchored digest (genTime: block time)",
+                "operationId": "getEvidenceTimestamp",
+                "parameters": [DIGEST_PARAM],
+                "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 503)},
+            },
+            "post": {
+                "summary": "Answer an RFC 3161 TimeStampReq for an anchored digest",
+                "operationId": "postEvidenceTimestamp",
+                "parameters": [DIGEST_PARAM],
+                "requestBody": TIMESTAMP_QUERY,
+                "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 413, 415, 503)},
+            },
+        },
+        "/v1/tsa": {
+            "post": {
+                "summary": "RFC 3161 over HTTP: stamp the request's imprint if it is anchored",
+                "operationId": "postTsa",
+                "requestBody": TIMESTAMP_QUERY,
+                "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 413, 415, 503)},
             }
         },
     }

@@ -20,6 +20,11 @@ A node's home directory::
     max_batch = 10000
     rate_limit = 1000     # requests per second per client address
     rate_burst = 2000
+
+    [tsa]                 # RFC 3161 time-stamping (evidence); paths relative to home
+    cert = "tsa/tsa.pem"  # the TSA certificate (extendedKeyUsage timeStamping, critical)
+    key = "tsa/tsa.key"   # its private key (PEM, RSA or ECDSA)
+    chain = "tsa/ca.pem"  # the issuing chain up to the root
 """
 
 from __future__ import annotations
@@ -48,6 +53,16 @@ class ApiConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TsaConfig:
+    """The node's RFC 3161 time-stamping authority: PEM files (absolute, or relative to
+    the node home). ``xinlian init`` generates them; an operator may point at their own."""
+
+    cert: str = "tsa/tsa.pem"
+    key: str = "tsa/tsa.key"
+    chain: str = "tsa/ca.pem"
+
+
+@dataclass(frozen=True, slots=True)
 class NodeConfig:
     """Everything a node needs to start."""
 
@@ -58,6 +73,11 @@ class NodeConfig:
     state_retain: int = 1000
     mempool_size: int = 200_000
     api: ApiConfig = field(default_factory=ApiConfig)
+    tsa: TsaConfig = field(default_factory=TsaConfig)
+
+    def tsa_paths(self) -> tuple[Path, Path, Path]:
+        """The TSA certificate, key and chain files (resolved against the home)."""
+        return (self.home / self.tsa.cert, self.home / self.tsa.key, self.home / self.tsa.chain)
 
     @property
     def genesis_path(self) -> Path:
@@ -93,6 +113,11 @@ def load_config(home: Path) -> NodeConfig:
     api = doc.get("api", {})
     if not isinstance(node, dict) or not isinstance(api, dict):
         raise ConfigError(f"{path}: [node] and [api] must be tables")
+    tsa = doc.get("tsa", {})
+    if not isinstance(tsa, dict) or not all(isinstance(v, str) and v for v in tsa.values()):
+        raise ConfigError(f"{path}: [tsa] must be a table of non-empty path strings")
+    if unknown := sorted(set(tsa) - {"cert", "key", "chain"}):
+        raise ConfigError(f"{path}: unknown [tsa] keys {unknown}; known: cert, key, chain")
     host = api.get("host", "127.0.0.1")
     if not isinstance(host, str):
         raise ConfigError("api.host must be a string")
@@ -111,6 +136,7 @@ def load_config(home: Path) -> NodeConfig:
             rate_limit=_int(api, "rate_limit", 1000, 1, 10**7),
             rate_burst=_int(api, "rate_burst", 2000, 1, 10**7),
         ),
+        tsa=TsaConfig(**{k: tsa[k] for k in ("cert", "key", "chain") if k in tsa}),
     )
 
 

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from xinlian.crypto import get_suite
+from xinlian.crypto.timestamp import issue_tsa_cert, make_tsa_ca, write_pem_certs, write_pem_key
 from xinlian.node.config import render_config
 from xinlian.node.keys import write_key
 from xinlian.types.genesis import (
@@ -40,6 +43,17 @@ class NetworkLayout:
     api_ports: list[int]
 
 
+def write_node_tsa(
+    home: Path, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, name: str
+) -> None:
+    """Issue a node's RFC 3161 TSA certificate: ``tsa/tsa.key``, ``tsa/tsa.pem`` and the
+    CA in ``tsa/ca.pem`` (the defaults of ``[tsa]`` in config.toml)."""
+    key, cert = issue_tsa_cert(ca_key, ca_cert, name)
+    write_pem_key(home / "tsa" / "tsa.key", key)
+    write_pem_certs(home / "tsa" / "tsa.pem", cert)
+    write_pem_certs(home / "tsa" / "ca.pem", ca_cert)
+
+
 def create_network(
     root: Path,
     *,
@@ -52,7 +66,9 @@ def create_network(
     time_ms: int | None = None,
 ) -> NetworkLayout:
     """Write a genesis with ``orgs`` (admin, writer and reader accounts each, plus a
-    regulator with the auditor role), ``nodes`` validator homes and every key file."""
+    regulator with the auditor role), ``nodes`` validator homes and every key file, and
+    a TSA CA (``tsa-ca.pem``; its key in ``keys/tsa-ca.key``) that issues each node's
+    RFC 3161 time-stamping certificate."""
     if (root / "genesis.json").exists():
         raise NetworkExistsError(
             f"{root} already holds a network (genesis.json exists); "
@@ -74,6 +90,9 @@ def create_network(
     kp = suite.generate()
     write_key(key_dir / "regulator.key", kp, "regulator")
     accounts.append(GenesisAccount("regulator", kp.public_key.hex(), orgs[0], ["auditor"]))
+    tsa_ca_key, tsa_ca = make_tsa_ca(f"{chain_id} TSA CA")
+    write_pem_key(key_dir / "tsa-ca.key", tsa_ca_key)
+    write_pem_certs(root / "tsa-ca.pem", tsa_ca)
     homes: list[Path] = []
     validators: list[GenesisValidator] = []
     ports: list[int] = []
@@ -84,6 +103,7 @@ def create_network(
         validators.append(GenesisValidator(f"node{i}", kp.public_key.hex(), 1))
         port = base_port + i
         (home / "config.toml").write_text(render_config(f"node{i}", port, block_interval_ms))
+        write_node_tsa(home, tsa_ca_key, tsa_ca, f"{chain_id} node{i} TSA")
         homes.append(home)
         ports.append(port)
     genesis = Genesis(
