@@ -39,11 +39,14 @@ __all__ = [
     "POLICY_OID",
     "TimeStampError",
     "TimeStampRequest",
+    "TokenInfo",
     "TsaIdentity",
     "issue_tsa_cert",
     "load_tsa",
+    "make_request",
     "make_tsa_ca",
     "parse_request",
+    "read_token",
     "rejection",
     "stamp",
     "write_pem_key",
@@ -291,6 +294,70 @@ def parse_request(der: bytes) -> TimeStampRequest:
     if len(digest) != _HASH_SIZES[name]:
         raise TimeStampError(f"a {name} imprint is {_HASH_SIZES[name]} bytes", "bad_data_format")
     return TimeStampRequest(name, digest, nonce, cert_req, policy)
+
+
+def make_request(
+    hash_name: str, digest: bytes, nonce: int | None = None, cert_req: bool = True
+) -> bytes:
+    """A DER ``TimeStampReq`` for ``digest`` (what ``openssl ts -query`` would write)."""
+    oid = HASH_OIDS.get(hash_name)
+    if oid is None or len(digest) != _HASH_SIZES[hash_name]:
+        raise TimeStampError(f"not a {hash_name} digest", "bad_alg")
+    req = tsp.TimeStampReq(
+        {
+            "version": "v1",
+            "message_imprint": {"hash_algorithm": {"algorithm": oid}, "hashed_message": digest},
+            "nonce": nonce,
+            "cert_req": cert_req,
+        }
+    )
+    return bytes(req.dump())
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What a granted time-stamp token says (its signature is not checked here)."""
+
+    hash_name: str
+    digest: bytes
+    gen_time_ms: int
+    serial: int
+    nonce: int | None
+    policy: str
+    tsa: str
+
+
+def read_token(der: bytes) -> TokenInfo:
+    """Read a DER ``TimeStampResp``: the TSTInfo of a granted token.
+
+    Raises:
+        TimeStampError: the response refuses (with its status text) or is malformed.
+    """
+    try:
+        resp = _TimeStampResp.load(der, strict=True)
+        status = resp["status"]["status"].native
+        if status not in ("granted", "granted_with_mods"):
+            text = "; ".join(resp["status"]["status_string"].native or [])
+            raise TimeStampError(f"the TSA refused: {status} {text}".strip())
+        signed = resp["time_stamp_token"]["content"]
+        tst = signed["encap_content_info"]["content"].parsed
+        imprint = tst["message_imprint"]
+        oid = imprint["hash_algorithm"]["algorithm"].dotted
+        when = tst["gen_time"].native
+        tsa = tst["tsa"]
+        return TokenInfo(
+            hash_name=_HASH_NAMES.get(oid, oid),
+            digest=imprint["hashed_message"].native,
+            gen_time_ms=round(when.timestamp() * 1000),
+            serial=tst["serial_number"].native,
+            nonce=tst["nonce"].native,
+            policy=tst["policy"].dotted,
+            tsa="" if tsa.native is None else tsa.chosen.human_friendly,
+        )
+    except TimeStampError:
+        raise
+    except Exception as exc:  # untrusted bytes: any parser failure is a malformed answer
+        raise TimeStampError(f"not a DER TimeStampResp: {exc}", "bad_data_format") from None
 
 
 def rejection(text: str, fail_info: str = "bad_request") -> bytes:

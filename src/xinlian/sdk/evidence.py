@@ -37,8 +37,10 @@ import msgspec
 from xinlian.codec import CodecError, decode, encode, to_builtins
 from xinlian.crypto import CryptoSuite, address_of
 from xinlian.crypto.merkle import merkle_root, merkle_root_from_proof
-from xinlian.sdk.errors import ResponseError, VerificationError, XinlianError
+from xinlian.crypto.timestamp import TimeStampError, make_request, read_token
+from xinlian.sdk.errors import NotFoundError, ResponseError, VerificationError, XinlianError
 from xinlian.sdk.models import Call, TxResult
+from xinlian.sdk.session import Op, Request, Session, _call, _get
 from xinlian.sdk.verify import (
     block_hash,
     genesis_hash,
@@ -50,7 +52,7 @@ from xinlian.sdk.verify import (
     verify_receipt_proof,
     verify_tx_proof,
 )
-from xinlian.sdk.wire import record_from_json
+from xinlian.sdk.wire import parse_problem, record_from_json
 from xinlian.types import (
     BlockHeader,
     Commit,
@@ -76,11 +78,23 @@ __all__ = [
     "VerifiedEvidence",
     "anchor",
     "anchor_calls",
+    "anchor_gas",
+    "anchor_op",
+    "by_category",
+    "by_category_op",
+    "by_submitter",
+    "by_submitter_op",
+    "custody",
+    "custody_op",
     "fetch_receipt",
     "get_evidence",
+    "get_op",
     "hash_file",
     "hash_stream",
     "load_receipt",
+    "receipt_op",
+    "timestamp",
+    "timestamp_op",
     "verify_receipt",
 ]
 
@@ -474,7 +488,11 @@ def _check_receipt(r: EvidenceReceipt) -> None:
         raise _fail("receipt", "no evidence.anchored event carries the batch root")
 
 
-# NODE HELPERS
+# NODE OPERATIONS
+#
+# Each is a sans-I/O operation (see ``xinlian.sdk.session``) that the blocking ``Client``
+# and the ``AsyncClient`` both run: the functions below take a ``Client``; the
+# ``AsyncClient`` has the same methods, awaited (``anchor_evidence``, ``evidence_receipt``...).
 
 
 def anchor_calls(
@@ -491,6 +509,9 @@ def anchor_calls(
     limit), each with a gas limit sized to its batch. Duplicates are dropped."""
     if category not in CATEGORIES:
         raise XinlianError(f"unknown category {category!r}; categories are {list(CATEGORIES)}")
+    for i, d in enumerate(digests):
+        if not isinstance(d, bytes) or len(d) != 32:
+            raise XinlianError(f"digests[{i}] is not a 32-byte digest")
     unique = list(dict.fromkeys(digests))
     meta_d = dict(meta or {})
     room = max_tx_bytes - _TX_OVERHEAD - len(encode(meta_d)) - len(submitter_ref.encode())
@@ -505,11 +526,150 @@ def anchor_calls(
             "parent": parent,
             "meta": meta_d,
         }
-        gas = min(
-            max_gas, 100_000 + 10 * (len(chunk) * _DIGEST_WIRE + _TX_OVERHEAD) + 2_000 * len(chunk)
-        )
+        gas = min(max_gas, anchor_gas(len(chunk)))
         calls.append(Call(APP, "anchor", args, gas))
     return calls
+
+
+def anchor_gas(count: int) -> int:
+    """A gas limit that covers anchoring ``count`` new digests in one transaction
+    (intrinsic gas for its bytes, the batch tree, and one index write per digest)."""
+    return 100_000 + 10 * (count * _DIGEST_WIRE + _TX_OVERHEAD) + 2_000 * count
+
+
+def anchor_op(
+    session: Session,
+    digests: Sequence[bytes],
+    *,
+    category: str,
+    submitter_ref: str = "",
+    parent: bytes | None = None,
+    meta: Mapping[str, str] | None = None,
+    timeout: float = 120.0,
+    progress: Callable[[int], None] | None = None,
+) -> Op[list[TxResult]]:
+    """Anchor digests in as many transactions as the chain's size limit needs and wait
+    for them; one result per transaction. ``progress(n)`` gets digests sent so far."""
+    params = (yield from session.genesis_doc()).params
+    calls = anchor_calls(
+        digests,
+        category=category,
+        submitter_ref=submitter_ref,
+        parent=parent,
+        meta=meta,
+        max_tx_bytes=params.max_tx_bytes,
+        max_gas=params.max_gas_per_tx,
+    )
+    results: list[TxResult] = []
+    # Requests of at most ~2 MB of transactions (the API's body limit is 8 MB by default;
+    # the JSON carries them as hex), but at least one transaction each.
+    step = max(1, (2 << 20) // params.max_tx_bytes)
+    for start in range(0, len(calls), step):
+        group = calls[start : start + step]
+        sent = yield from session.send_many(group, wait=True, timeout=timeout, chunk_size=step)
+        results.extend(sent)
+        if progress is not None:
+            progress(sum(len(c.args["digests"]) for c in group if isinstance(c.args, Mapping)))
+    return results
+
+
+def _path(digest: bytes, tail: str = "") -> str:
+    if len(digest) != 32:
+        raise XinlianError(f"a digest is 32 bytes, got {len(digest)}")
+    return f"/v1/evidence/{digest.hex()}{tail}"
+
+
+def receipt_op(digest: bytes) -> Op[EvidenceReceipt]:
+    """``GET /v1/evidence/{digest}/receipt``, parsed (not verified)."""
+    body = yield from _get(_path(digest, "/receipt"))
+    try:
+        return EvidenceReceipt.from_json(body)
+    except VerificationError as exc:
+        raise ResponseError(str(exc)) from None
+
+
+def get_op(digest: bytes) -> Op[dict[str, Any] | None]:
+    """Where a digest was first anchored (bytes as hex), or None if it is not."""
+    try:
+        body = yield from _get(_path(digest))
+    except NotFoundError:
+        return None
+    if not isinstance(body, dict):
+        raise ResponseError("evidence record: expected an object")
+    return body
+
+
+def custody_op(digest: bytes) -> Op[list[dict[str, Any]]]:
+    """The chain of custody: the digest's record, its parent's, ... (empty if unknown)."""
+    try:
+        body = yield from _get(_path(digest, "/custody"))
+    except NotFoundError:
+        return []
+    if not isinstance(body, dict) or not isinstance(body.get("custody"), list):
+        raise ResponseError("custody: expected {'custody': [...]}")
+    return list(body["custody"])
+
+
+def by_submitter_op(
+    session: Session, address: str, start: int = 0, limit: int = 100
+) -> Op[dict[str, Any]]:
+    """Batches an account anchored, oldest first: ``{"total", "batches"}``."""
+    result = yield from session.query(
+        APP, "by_submitter", {"address": address, "start": start, "limit": limit}
+    )
+    if not isinstance(result, dict) or not isinstance(result.get("batches"), list):
+        raise ResponseError("evidence.by_submitter: expected {'total', 'batches'}")
+    return result
+
+
+def by_category_op(
+    session: Session, category: str, from_ms: int, to_ms: int, limit: int = 100, cursor: str = ""
+) -> Op[dict[str, Any]]:
+    """Batches of a category with block time in ``[from_ms, to_ms]``, oldest first:
+    ``{"batches", "next"}`` (pass ``next`` as ``cursor`` for the following page)."""
+    args = {"category": category, "from_ms": from_ms, "to_ms": to_ms}
+    result = yield from session.query(
+        APP, "by_category", {**args, "limit": limit, "cursor": cursor}
+    )
+    if not isinstance(result, dict) or not isinstance(result.get("batches"), list):
+        raise ResponseError("evidence.by_category: expected {'batches', 'next'}")
+    return result
+
+
+def timestamp_op(session: Session, digest: bytes, *, nonce: bool = True) -> Op[bytes]:
+    """An RFC 3161 time-stamp response (DER ``TimeStampResp``) for an anchored digest.
+
+    With ``nonce`` it POSTs a ``TimeStampReq`` with a fresh random nonce and checks the
+    answer carries it, else it GETs the token; either way it checks the token is granted
+    and stamps ``digest``. Verify the token itself with ``openssl ts -verify`` against
+    the TSA's CA certificate.
+    """
+    want: int | None = None
+    if nonce:
+        _, suite = yield from session.chain()
+        want = int.from_bytes(os.urandom(8), "big")
+        try:
+            query = make_request(suite.hash_name, digest, want)
+        except TimeStampError as exc:
+            raise XinlianError(str(exc)) from None
+        req = Request(
+            "POST",
+            _path(digest, "/timestamp"),
+            content=query,
+            content_type="application/timestamp-query",
+        )
+    else:
+        req = Request("GET", _path(digest, "/timestamp"))
+    resp = yield from _call(req)
+    if resp.status >= 400:
+        raise parse_problem(resp.status, resp.body, resp.text)
+    try:
+        info = read_token(resp.content)
+    except TimeStampError as exc:
+        raise ResponseError(f"the node's time-stamp answer: {exc}") from None
+    if info.digest != digest or info.nonce != want:
+        raise ResponseError("the time-stamp token is for another digest or request")
+    return resp.content
 
 
 def anchor(
@@ -523,44 +683,49 @@ def anchor(
     timeout: float = 120.0,
     progress: Callable[[int], None] | None = None,
 ) -> list[TxResult]:
-    """Anchor digests in as many transactions as the chain's size limit needs and wait
-    for them; one result per transaction. ``progress(n)`` gets digests sent so far."""
-    params = client.genesis().params
-    calls = anchor_calls(
-        digests,
-        category=category,
-        submitter_ref=submitter_ref,
-        parent=parent,
-        meta=meta,
-        max_tx_bytes=params.max_tx_bytes,
-        max_gas=params.max_gas_per_tx,
+    """Anchor digests (see :func:`anchor_op`); one result per transaction."""
+    return client._run(
+        anchor_op(
+            client.session,
+            digests,
+            category=category,
+            submitter_ref=submitter_ref,
+            parent=parent,
+            meta=meta,
+            timeout=timeout,
+            progress=progress,
+        )
     )
-    results: list[TxResult] = []
-    # Requests of at most ~2 MB (the API's body limit is 8 MB by default).
-    step = max(1, (2 << 20) // params.max_tx_bytes)
-    for start in range(0, len(calls), step):
-        group = calls[start : start + step]
-        results.extend(client.send_many(group, wait=True, timeout=timeout, chunk_size=step))
-        if progress is not None:
-            progress(sum(len(c.args["digests"]) for c in group if isinstance(c.args, Mapping)))
-    return results
 
 
 def fetch_receipt(client: Client, digest: bytes) -> EvidenceReceipt:
     """The receipt of an anchored digest (``GET /v1/evidence/{digest}/receipt``); parse
     only: verify it with :func:`verify_receipt`."""
-    from xinlian.sdk.session import _get
-
-    body = client._run(_get(f"/v1/evidence/{digest.hex()}/receipt"))
-    try:
-        return EvidenceReceipt.from_json(body)
-    except VerificationError as exc:
-        raise ResponseError(str(exc)) from None
+    return client._run(receipt_op(digest))
 
 
 def get_evidence(client: Client, digest: bytes) -> dict[str, Any] | None:
     """The first anchor of a digest as the node reports it (bytes as hex), or None."""
-    result = client.query(APP, "get", {"digest": digest})
-    if result is not None and not isinstance(result, dict):
-        raise ResponseError("evidence.get returned neither a record nor null")
-    return result
+    return client._run(get_op(digest))
+
+
+def custody(client: Client, digest: bytes) -> list[dict[str, Any]]:
+    """The chain of custody of a digest (see :func:`custody_op`)."""
+    return client._run(custody_op(digest))
+
+
+def by_submitter(client: Client, address: str, start: int = 0, limit: int = 100) -> dict[str, Any]:
+    """Batches an account anchored (see :func:`by_submitter_op`)."""
+    return client._run(by_submitter_op(client.session, address, start, limit))
+
+
+def by_category(
+    client: Client, category: str, from_ms: int, to_ms: int, limit: int = 100, cursor: str = ""
+) -> dict[str, Any]:
+    """Batches of a category in a time range (see :func:`by_category_op`)."""
+    return client._run(by_category_op(client.session, category, from_ms, to_ms, limit, cursor))
+
+
+def timestamp(client: Client, digest: bytes, *, nonce: bool = True) -> bytes:
+    """An RFC 3161 time-stamp response for an anchored digest (see :func:`timestamp_op`)."""
+    return client._run(timestamp_op(client.session, digest, nonce=nonce))

@@ -103,17 +103,20 @@ class Response:
     status: int
     body: Any
     text: str = ""
+    #: The raw body when it is not JSON (binary answers such as RFC 3161 tokens).
+    content: bytes = b""
 
     @classmethod
     def from_bytes(cls, status: int, content: bytes) -> Response:
-        """Parse a body that should be JSON (kept as text when it is not)."""
+        """Parse a body that should be JSON (kept as text, and as bytes, when it is not)."""
         body: Any = None
         if content:
             try:
                 body = msgspec.json.decode(content)
             except msgspec.DecodeError:
                 body = None
-        return cls(status, body, content[:2000].decode("utf-8", errors="replace"))
+        raw = content if body is None else b""
+        return cls(status, body, content[:2000].decode("utf-8", errors="replace"), raw)
 
 
 @dataclass(frozen=True, slots=True)
