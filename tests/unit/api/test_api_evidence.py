@@ -34,14 +34,20 @@ def test_anchor_then_receipt_verifies_offline(live_node: Any) -> None:
     assert verify_receipt(raw, genesis, files[1]).tx_hash == sent.hash
 
 
-def test_big_input_is_split_and_each_digest_gets_a_receipt(live_node: Any) -> None:
-    digests = [hashlib.sha256(b"bulk %d" % i).digest() for i in range(4000)]
+def test_100k_digests_in_one_transaction_and_a_receipt_verifies_offline(live_node: Any) -> None:
+    """Issue 4: 100,000 digests in one call, under the default chain and API limits."""
+    digests = [hashlib.sha256(b"bulk %d" % i).digest() for i in range(100_000)]
+    seen: list[int] = []
     with _client(live_node) as c:
-        results = anchor(c, digests, category="other")
-        assert len(results) == 3 and all(r.receipt and r.receipt.ok for r in results)
-        last = fetch_receipt(c, digests[-1])
+        results = anchor(c, digests, category="other", progress=seen.append)
+        assert len(results) == 1 and seen == [100_000]
+        (sent,) = results
+        assert sent.receipt is not None and sent.receipt.ok, sent
+        assert sent.receipt.events[0].attributes["count"] == "100000"
+        receipt = fetch_receipt(c, digests[77_777])
     genesis = load_genesis(live_node.layout.genesis)
-    assert verify_receipt(last, genesis, digest=digests[-1]).tx_hash == results[-1].hash
+    got = verify_receipt(receipt, genesis, digest=digests[77_777])
+    assert got.tx_hash == sent.hash and (got.batch_index, got.batch_size) == (77_777, 100_000)
 
 
 def test_custody_and_errors(live_node: Any) -> None:
