@@ -4,13 +4,14 @@ its RFC 3161 time-stamp token."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from aiohttp import web
 
 from xinlian.api.problems import Problem, bad_request, not_found
 from xinlian.api.request import NODE, json_response, parse_hex
 from xinlian.apps.evidence import NAME, DigestRecord, digest_key
-from xinlian.codec import CodecError, decode, encode_args, to_builtins
+from xinlian.codec import CodecError, decode, encode, encode_args, to_builtins
 from xinlian.crypto.merkle import merkle_proof, merkle_root
 from xinlian.crypto.timestamp import (
     MAX_REQUEST_BYTES,
@@ -23,8 +24,11 @@ from xinlian.crypto.timestamp import (
     stamp,
 )
 from xinlian.execution import QueryError
+from xinlian.ledger import Ledger
+from xinlian.node.chain import Chain, validator_set
 from xinlian.node.runtime import Node
-from xinlian.sdk.evidence import EvidenceReceipt
+from xinlian.sdk.evidence import EvidenceReceipt, ValidatorChange
+from xinlian.types import ValidatorSet
 from xinlian.types.evidence import AnchorArgs
 
 
@@ -57,8 +61,46 @@ async def get_custody(request: web.Request) -> web.Response:
     return json_response({"custody": to_builtins(chain)})
 
 
-def build_receipt(node: Node, digest: bytes) -> EvidenceReceipt:
-    """The evidence receipt of an anchored digest, from the ledger and state."""
+class ValidatorChanges:
+    """Heights of the blocks whose header names a different next validator set, found
+    by scanning headers once and then only the new ones (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._scanned = 0
+        self._heights: list[int] = []
+
+    def before(self, ledger: Ledger, height: int) -> list[int]:
+        """Change heights below ``height``, in order."""
+        with self._lock:
+            for h in range(self._scanned + 1, ledger.height() + 1):
+                header = ledger.header(h)
+                if header.next_validators_hash != header.validators_hash:
+                    self._heights.append(h)
+                self._scanned = h
+            return [h for h in self._heights if h < height]
+
+
+def _validator_set(chain: Chain, set_hash: bytes, height: int) -> ValidatorSet:
+    # The node keeps the genesis set and the current set; a set in between cannot be
+    # served until the chain stores historic sets.
+    for candidate in (chain.validators, validator_set(chain.genesis)):
+        if chain.suite.hash(encode(candidate)) == set_hash:
+            return candidate
+    raise Problem(
+        409,
+        "Conflict",
+        f"the validator set {set_hash.hex()[:16]}… in force at height {height} is not known "
+        "to this node",
+        "validator_set_unknown",
+    )
+
+
+def build_receipt(
+    node: Node, digest: bytes, changes: ValidatorChanges | None = None
+) -> EvidenceReceipt:
+    """The evidence receipt of an anchored digest, from the ledger and state, with the
+    certified validator-set changes from genesis up to its block."""
     chain = node.chain
     raw = chain.state.get(b"evidence/" + digest_key(digest))
     if raw is None:
@@ -68,13 +110,15 @@ def build_receipt(node: Node, digest: bytes) -> EvidenceReceipt:
     args = decode(record.tx.tx.args, AnchorArgs)
     suite = chain.suite
     header = chain.ledger.header(record.height)
-    if header.validators_hash != chain.validators_hash:
-        raise Problem(
-            409,
-            "Conflict",
-            f"block {record.height} was signed by an earlier validator set; receipts "
-            "across validator-set changes are not supported yet",
-            "validator_set_changed",
+    steps = []
+    for h in (changes or ValidatorChanges()).before(chain.ledger, record.height):
+        step = chain.ledger.header(h)
+        steps.append(
+            ValidatorChange(
+                step,
+                chain.ledger.commit(h),
+                _validator_set(chain, step.next_validators_hash, h + 1),
+            )
         )
     _, tx_proof = chain.ledger.tx_proof(where.batch)
     _, receipt_proof = chain.ledger.receipt_proof(where.batch)
@@ -95,15 +139,23 @@ def build_receipt(node: Node, digest: bytes) -> EvidenceReceipt:
         block_hash=chain.ledger.block(record.height).hash,
         header=header,
         commit=chain.ledger.commit(record.height),
-        validators=chain.validators,
+        validators=_validator_set(chain, header.validators_hash, record.height),
+        validator_changes=tuple(steps),
     )
+
+
+#: The validator-change index of the node the app serves.
+CHANGES: web.AppKey[ValidatorChanges] = web.AppKey("validator_changes", ValidatorChanges)
 
 
 async def get_receipt(request: web.Request) -> web.Response:
     """The self-contained, offline-verifiable receipt of an anchored digest."""
     # Recomputing a large batch's Merkle tree takes up to ~0.2 s: keep it off the event loop.
     node, digest = request.app[NODE], _digest(request)
-    receipt = await asyncio.get_running_loop().run_in_executor(None, build_receipt, node, digest)
+    changes = request.app[CHANGES]
+    receipt = await asyncio.get_running_loop().run_in_executor(
+        None, build_receipt, node, digest, changes
+    )
     return json_response(receipt.to_json())
 
 

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from aiohttp import web
 
 from xinlian.api.evidence import (
+    CHANGES,
     TSA,
+    ValidatorChanges,
     get_custody,
     get_evidence,
     get_receipt,
@@ -47,6 +49,7 @@ def create_app(node: Node) -> web.Application:
     app[NODE] = node
     app[LIMITER] = RateLimiter(node.config.api.rate_limit, node.config.api.rate_burst)
     app[TSA] = load_node_tsa(node)
+    app[CHANGES] = ValidatorChanges()
     r = app.router
     r.add_get("/healthz", healthz)
     r.add_get("/metrics", metrics)

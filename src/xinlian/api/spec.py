@@ -377,7 +377,7 @@ def openapi_spec() -> dict[str, Any]:
         },
         "/v1/evidence/{digest}/receipt": {
             "get": {
-                "summary": "Offline-verifiable evidence receipt (version 1)",
+                "summary": "Offline-verifiable evidence receipt (version 2)",
                 "operationId": "getEvidenceReceipt",
                 "parameters": [DIGEST_PARAM],
                 "responses": {

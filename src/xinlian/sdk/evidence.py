@@ -1,11 +1,15 @@
 """Evidence storage on the client side: hash files, anchor digests, fetch and verify receipts.
 
-An *evidence receipt* (format version 1, see ``docs/data-formats.md``) is a JSON document
+An *evidence receipt* (format version 2, see ``docs/data-formats.md``) is a JSON document
 that proves, without any node, that a digest was anchored in a final block: the digest's
 Merkle path to its batch root, the anchoring transaction and its path to the header's
 ``tx_root``, the transaction's receipt (whose ``evidence.anchored`` event carries the batch
 root) and its path to ``receipts_root``, the header, the commit certificate and the
-validator set that signed it, with the chain id, suite and genesis hash.
+validator set that signed it, with the chain id, suite and genesis hash. When that set is
+not the genesis set, ``validator_changes`` carries every certified validator-set change
+from genesis up to the block (each change's header, its commit certificate by the set then
+in force, and the new set), so the verifier can follow them from its trust anchor.
+Version 1 (the same without ``validator_changes``) is still read.
 
 ::
 
@@ -75,6 +79,7 @@ __all__ = [
     "RECEIPT_KIND",
     "RECEIPT_VERSION",
     "EvidenceReceipt",
+    "ValidatorChange",
     "VerifiedEvidence",
     "anchor",
     "anchor_calls",
@@ -87,6 +92,7 @@ __all__ = [
     "custody",
     "custody_op",
     "fetch_receipt",
+    "follow_validator_changes",
     "get_evidence",
     "get_op",
     "hash_file",
@@ -98,7 +104,9 @@ __all__ = [
     "verify_receipt",
 ]
 
-RECEIPT_VERSION = 1
+RECEIPT_VERSION = 2
+#: Receipt versions this SDK reads.
+READABLE_VERSIONS = (1, 2)
 RECEIPT_KIND = "xinlian.evidence.receipt"
 CATEGORIES = ("judicial", "registration", "enforcement", "other")
 APP = "evidence"
@@ -114,6 +122,7 @@ CHECKS = (
     "receipt",
     "receipt proof",
     "header",
+    "validator changes",
     "validator set",
     "commit signatures",
 )
@@ -168,6 +177,43 @@ def hash_file(
 
 
 @dataclass(frozen=True, slots=True)
+class ValidatorChange:
+    """A certified validator-set change: the header of the last block signed by the old
+    set (its ``next_validators_hash`` names the new set), that block's commit
+    certificate, and the new set, which signs from the next height on."""
+
+    header: BlockHeader
+    commit: Commit
+    validators: ValidatorSet
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (an entry of ``validator_changes``)."""
+        return {
+            "header": to_builtins(self.header),
+            "commit": to_builtins(self.commit),
+            "validators": [to_builtins(v) for v in self.validators.validators],
+        }
+
+
+def _validators_json(items: Any, path: str) -> ValidatorSet:
+    if not isinstance(items, list):
+        raise TypeError(f"{path} must be a list")
+    return ValidatorSet(
+        [record_from_json(Validator, v, f"{path}[{i}]") for i, v in enumerate(items)]
+    )
+
+
+def _change_json(doc: Any, path: str) -> ValidatorChange:
+    if not isinstance(doc, dict):
+        raise TypeError(f"{path} must be an object")
+    return ValidatorChange(
+        header=record_from_json(BlockHeader, doc["header"], f"{path}.header"),
+        commit=record_from_json(Commit, doc["commit"], f"{path}.commit"),
+        validators=_validators_json(doc["validators"], f"{path}.validators"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceReceipt:
     """A parsed evidence receipt (see the module docstring); ``to_json`` gives the
     document, ``from_json`` reads one strictly."""
@@ -189,9 +235,10 @@ class EvidenceReceipt:
     header: BlockHeader
     commit: Commit
     validators: ValidatorSet
+    validator_changes: tuple[ValidatorChange, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The version-1 JSON document (bytes as lowercase hex)."""
+        """The version-2 JSON document (bytes as lowercase hex)."""
         return {
             "version": RECEIPT_VERSION,
             "kind": RECEIPT_KIND,
@@ -217,6 +264,7 @@ class EvidenceReceipt:
                 "commit": to_builtins(self.commit),
             },
             "validators": [to_builtins(v) for v in self.validators.validators],
+            "validator_changes": [c.to_json() for c in self.validator_changes],
         }
 
     def dumps(self) -> bytes:
@@ -227,7 +275,7 @@ class EvidenceReceipt:
     @classmethod
     def from_json(cls, doc: Any) -> EvidenceReceipt:
         """Parse a receipt document; raises ``VerificationError`` (check ``format``) if it
-        is not a version-1 evidence receipt."""
+        is not a version-1 or version-2 evidence receipt."""
         try:
             return _parse(doc)
         except (ResponseError, KeyError, TypeError, ValueError) as exc:
@@ -258,14 +306,17 @@ def _strf(doc: Mapping[str, Any], key: str) -> str:
 def _parse(doc: Any) -> EvidenceReceipt:
     if not isinstance(doc, dict):
         raise TypeError("a receipt is a JSON object")
-    if doc.get("version") != RECEIPT_VERSION:
-        raise ValueError(f"unsupported version {doc.get('version')!r}; this SDK reads version 1")
+    version = doc.get("version")
+    if version not in READABLE_VERSIONS:
+        raise ValueError(
+            f"unsupported version {version!r}; this SDK reads versions {list(READABLE_VERSIONS)}"
+        )
     if doc.get("kind") != RECEIPT_KIND:
         raise ValueError(f"kind must be {RECEIPT_KIND!r}")
     batch, tx, rc, block = doc["batch"], doc["transaction"], doc["receipt"], doc["block"]
-    validators = doc["validators"]
-    if not isinstance(validators, list):
-        raise TypeError("validators must be a list")
+    changes = doc["validator_changes"] if version >= 2 else []
+    if not isinstance(changes, list):
+        raise TypeError("validator_changes must be a list")
     return EvidenceReceipt(
         chain_id=_strf(doc, "chain_id"),
         suite=_strf(doc, "suite"),
@@ -283,8 +334,9 @@ def _parse(doc: Any) -> EvidenceReceipt:
         block_hash=_hexf(block, "hash"),
         header=record_from_json(BlockHeader, block["header"], "block.header"),
         commit=record_from_json(Commit, block["commit"], "block.commit"),
-        validators=ValidatorSet(
-            [record_from_json(Validator, v, f"validators[{i}]") for i, v in enumerate(validators)]
+        validators=_validators_json(doc["validators"], "validators"),
+        validator_changes=tuple(
+            _change_json(c, f"validator_changes[{i}]") for i, c in enumerate(changes)
         ),
     )
 
@@ -411,14 +463,19 @@ def verify_receipt(
         raise _fail("header", "the header does not hash to the receipt's block hash")
     if r.commit.block_hash != r.block_hash or r.commit.height != header.height:
         raise _fail("header", "the commit certificate is for another block")
+    # validator changes: from the genesis set, follow each certified change
+    in_force = follow_validator_changes(
+        suite, trusted, validator_set_from_genesis(trusted), r.validator_changes, header.height
+    )
     # validator set: the set that signed is the one the header names, and is trusted
     if validator_set_hash(suite, r.validators) != header.validators_hash:
         raise _fail("validator set", "the receipt's validator set is not the one the header names")
-    if r.validators != validator_set_from_genesis(trusted):
+    if r.validators != in_force:
         raise _fail(
             "validator set",
-            "the signing validator set differs from the genesis set; following certified "
-            "validator-set changes is not supported by receipt version 1 yet",
+            "the signing validator set is not the genesis set"
+            + (" followed through the receipt's certified changes" if r.validator_changes else "")
+            + f" (the set in force at height {header.height})",
         )
     # commit signatures: more than 2/3 of the voting power signed this block
     try:
@@ -443,6 +500,52 @@ def verify_receipt(
         signed_power=signed,
         total_power=r.validators.total_power,
     )
+
+
+def follow_validator_changes(
+    suite: CryptoSuite,
+    genesis: Genesis,
+    start: ValidatorSet,
+    changes: Sequence[ValidatorChange],
+    before: int,
+) -> ValidatorSet:
+    """The validator set in force after ``changes``, starting from the trusted ``start``.
+
+    Each change must be of this chain, strictly after the previous one and before height
+    ``before``; its header must be certified by the set in force (more than two thirds of
+    its power signed the commit), and the new set must be the one the header's
+    ``next_validators_hash`` names.
+
+    Raises:
+        VerificationError: ``check validator changes failed: change <i> at height <h>: ...``.
+    """
+    in_force, last = start, 0
+    for i, change in enumerate(changes):
+        h = change.header
+        where = f"change {i} at height {h.height}"
+        if h.chain_id != genesis.chain_id:
+            raise _fail("validator changes", f"{where}: header is of chain {h.chain_id!r}")
+        if not last < h.height < before:
+            raise _fail(
+                "validator changes",
+                f"{where}: changes must be in height order, after {last} and before {before}",
+            )
+        try:
+            verify_commit(suite, h, change.commit, in_force)
+        except VerificationError as exc:
+            raise _fail("validator changes", f"{where}: {exc}") from None
+        new_hash = validator_set_hash(suite, change.validators)
+        if new_hash != h.next_validators_hash:
+            raise _fail(
+                "validator changes",
+                f"{where}: the new validator set is not the one the header names next",
+            )
+        if h.next_validators_hash == h.validators_hash:
+            raise _fail("validator changes", f"{where}: the header names no change")
+        if change.validators.total_power <= 0:
+            raise _fail("validator changes", f"{where}: the new set has no voting power")
+        in_force, last = change.validators, h.height
+    return in_force
 
 
 def _check_transaction(

@@ -30,7 +30,9 @@ def test_anchor_then_receipt_verifies_offline(live_node: Any) -> None:
     assert got.height == sent.height and got.category == "registration"
     assert got.submitter_ref == "deed 9" and got.batch_size == 3
     raw = httpx.get(f"{live_node.url}/v1/evidence/{digests[1].hex()}/receipt", timeout=30).json()
-    assert raw["version"] == 1 and raw["digest"] == digests[1].hex()
+    assert (
+        raw["version"] == 2 and raw["validator_changes"] == [] and raw["digest"] == digests[1].hex()
+    )
     assert verify_receipt(raw, genesis, files[1]).tx_hash == sent.hash
 
 

@@ -39,7 +39,7 @@ def test_anchor_dir_receipt_verify_and_tamper(live_node: Any, tmp_path: Path) ->
     assert "judicial" in got.output and "court = HZ" in got.output
     receipt = tmp_path / "b.receipt.json"
     _run("evidence", "receipt", digest, "-o", str(receipt), *url)
-    assert json.loads(receipt.read_text())["version"] == 1
+    assert json.loads(receipt.read_text())["version"] == 2
 
     target = folder / "sub" / "b.bin"
     ok = _run("evidence", "verify", str(target), "--receipt", str(receipt), "--genesis", genesis)

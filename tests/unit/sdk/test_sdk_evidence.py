@@ -153,7 +153,7 @@ def test_receipt_round_trips_through_json(chain: tuple[Genesis, dict[str, Any]])
     parsed = load_receipt(doc)
     assert parsed.to_json() == doc
     assert load_receipt(parsed.dumps()) == parsed
-    assert doc["version"] == 1
+    assert doc["version"] == 2
 
 
 def test_exactly_one_subject(chain: tuple[Genesis, dict[str, Any]]) -> None:
@@ -330,7 +330,7 @@ def test_wrong_genesis(chain: tuple[Genesis, dict[str, Any]]) -> None:
 @pytest.mark.parametrize(
     "mutate",
     [
-        lambda d: d.update(version=2),
+        lambda d: d.update(version=3),
         lambda d: d.pop("block"),
         lambda d: d["batch"].update(root="zz"),
         lambda d: d["transaction"].update(height=-1),
