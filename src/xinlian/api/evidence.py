@@ -9,7 +9,7 @@ import threading
 from aiohttp import web
 
 from xinlian.api.problems import Problem, bad_request, not_found
-from xinlian.api.request import NODE, json_response, parse_hex
+from xinlian.api.request import NODE, int_param, json_response, parse_hex
 from xinlian.apps.evidence import NAME, DigestRecord, digest_key
 from xinlian.codec import CodecError, decode, encode, encode_args, to_builtins
 from xinlian.crypto.merkle import merkle_proof, merkle_root
@@ -94,6 +94,38 @@ def _validator_set(chain: Chain, set_hash: bytes, height: int) -> ValidatorSet:
         "to this node",
         "validator_set_unknown",
     )
+
+
+async def list_evidence(request: web.Request) -> web.Response:
+    """Batches anchored by an account (``?submitter=ADDRESS&start=&limit=``) or of a
+    category in a time range (``?category=&from_ms=&to_ms=&limit=&cursor=``)."""
+    q = request.query
+    submitter, category = q.get("submitter"), q.get("category")
+    if (submitter is None) == (category is None):
+        raise bad_request("give exactly one of submitter and category", "bad_param")
+    limit = int_param(request, "limit", 100, 1, 100)
+    args: dict[str, object]
+    if submitter is not None:
+        if not 0 < len(submitter) <= 128:
+            raise bad_request("submitter is an account address", "bad_param")
+        args = {"address": submitter, "start": int_param(request, "start", 0, 0, 2**62)}
+        method = "by_submitter"
+    else:
+        assert category is not None
+        if "from_ms" not in q or "to_ms" not in q:
+            raise bad_request("category needs from_ms and to_ms (at most 366 days)", "bad_param")
+        args = {
+            "category": category,
+            "from_ms": int_param(request, "from_ms", 0, 0, 2**62),
+            "to_ms": int_param(request, "to_ms", 0, 0, 2**62),
+            "cursor": q.get("cursor", "")[:64],
+        }
+        method = "by_category"
+    try:
+        result = request.app[NODE].chain.query(NAME, method, encode_args({**args, "limit": limit}))
+    except (QueryError, CodecError) as exc:
+        raise bad_request(str(exc), "bad_query") from None
+    return json_response(to_builtins(result))
 
 
 def build_receipt(

@@ -15,6 +15,7 @@ from xinlian.api.evidence import (
     get_evidence,
     get_receipt,
     get_timestamp,
+    list_evidence,
     load_node_tsa,
     post_timestamp,
     post_tsa,
@@ -67,6 +68,7 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/accounts/{address}", account)
     r.add_get("/v1/events", events)
     r.add_get("/v1/ws", websocket)
+    r.add_get("/v1/evidence", list_evidence)
     r.add_get("/v1/evidence/{digest}", get_evidence)
     r.add_get("/v1/evidence/{digest}/custody", get_custody)
     r.add_get("/v1/evidence/{digest}/receipt", get_receipt)

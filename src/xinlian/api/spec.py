@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from xinlian import __version__
+from xinlian.apps.evidence import CATEGORIES
 
 HEX = {"type": "string", "pattern": "^([0-9a-f]{2})*$"}
 HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
@@ -27,6 +28,10 @@ TIMESTAMP_QUERY = {
     "required": True,
     "content": {"application/timestamp-query": {"schema": BINARY}},
 }
+
+
+def _qparam(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -354,6 +359,25 @@ def openapi_spec() -> dict[str, Any]:
                     },
                 ],
                 "responses": {**_ok(_obj({"events": {"type": "array"}})), **_problems(400)},
+            }
+        },
+        "/v1/evidence": {
+            "get": {
+                "summary": "Batches anchored by an account, or of a category in a time range",
+                "operationId": "listEvidence",
+                "parameters": [
+                    _qparam("submitter", {"type": "string"}),
+                    _qparam("start", U64),
+                    _qparam("category", {"type": "string", "enum": list(CATEGORIES)}),
+                    _qparam("from_ms", U64),
+                    _qparam("to_ms", U64),
+                    _qparam("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+                    _qparam("cursor", {"type": "string"}),
+                ],
+                "responses": {
+                    **_ok(_obj({"batches": {"type": "array"}}, ["batches"])),
+                    **_problems(400),
+                },
             }
         },
         "/v1/evidence/{digest}": {

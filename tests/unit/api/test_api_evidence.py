@@ -68,3 +68,28 @@ def test_custody_and_errors(live_node: Any) -> None:
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     r = httpx.get(f"{base}/zz/receipt", timeout=30)
     assert r.status_code == 400 and r.json()["reason"] == "bad_hex"
+
+
+def test_list_by_submitter_and_by_category(live_node: Any) -> None:
+    digest = hashlib.sha256(b"listed deed").digest()
+    key = Signer.from_file(live_node.layout.key_dir / "org3-admin.key")
+    with Client(live_node.url, key=key, timeout=30) as c:
+        (sent,) = anchor(c, [digest], category="registration", submitter_ref="deed 1")
+        time_ms = c.get_block(sent.height).header.time_ms
+    base = f"{live_node.url}/v1/evidence"
+    mine = httpx.get(base, params={"submitter": key.address}, timeout=30).json()
+    assert mine["total"] == 1 and mine["batches"][0]["tx_hash"] == sent.hash.hex()
+    page = httpx.get(
+        base, params={"category": "registration", "from_ms": time_ms, "to_ms": time_ms}, timeout=30
+    ).json()
+    assert [b["tx_hash"] for b in page["batches"]] == [sent.hash.hex()] and page["next"] == ""
+    for params in (
+        {},
+        {"submitter": key.address, "category": "other"},
+        {"category": "other", "from_ms": 0},
+        {"category": "bogus", "from_ms": 0, "to_ms": 1},
+        {"category": "other", "from_ms": 0, "to_ms": 400 * 86_400_000},
+        {"submitter": key.address, "limit": 0},
+    ):
+        r = httpx.get(base, params=params, timeout=30)
+        assert r.status_code == 400, (params, r.text)
