@@ -54,7 +54,7 @@ def sign_batches(
     raws = []
     for i, start in enumerate(range(0, len(digests), batch)):
         chunk = digests[start : start + batch]
-        args = {
+        args: dict[str, Any] = {
             "digests": chunk,
             "category": "other",
             "submitter_ref": f"bench {i}",
