@@ -135,3 +135,21 @@ def test_refusals(live_node: Any, anchored: tuple[Path, bytes, int], tmp_path: P
     _openssl("-query", "-data", other, "-sha1", "-out", sha1)
     r = httpx.post(f"{live_node.url}/v1/tsa", content=sha1.read_bytes(), headers=headers)
     assert r.status_code == 400 and "bad_alg" in r.json()["detail"]
+
+
+def test_sm_chain_token_has_an_sm3_imprint_that_openssl_verifies(
+    live_sm_node: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "record.txt"
+    path.write_bytes(b"enforcement record on an sm chain\n" * 50)
+    digest = hashlib.new("sm3", path.read_bytes()).digest()
+    key = Signer.from_file(live_sm_node.layout.key_dir / "org1-writer.key")
+    with Client(live_sm_node.url, key=key, timeout=30) as c:
+        (sent,) = anchor(c, [digest], category="enforcement")
+        assert sent.receipt is not None and sent.receipt.ok
+        token = tmp_path / "sm.tsr"
+        token.write_bytes(c.evidence_timestamp(digest))
+    assert "Hash Algorithm: sm3" in _openssl("-reply", "-in", token, "-text").stdout
+    assert "Verification: OK" in _verify(live_sm_node, path, token)
+    path.write_bytes(path.read_bytes() + b"x")
+    assert "Verification: FAILED" in _verify(live_sm_node, path, token)
