@@ -127,6 +127,8 @@ CHECKS = (
     "commit signatures",
 )
 CHUNK = 1 << 20
+#: Most digests one ``evidence.anchor`` call may carry (the app's limit).
+MAX_DIGESTS_PER_TX = 100_000
 #: Bytes a digest takes in a transaction (msgpack bin8 header + 32 bytes).
 _DIGEST_WIRE = 34
 #: Room left in each transaction for everything but the digests.
@@ -609,7 +611,8 @@ def anchor_calls(
     max_gas: int = 10_000_000,
 ) -> list[Call]:
     """Split digests into ``evidence.anchor`` calls that fit ``max_tx_bytes`` (the chain's
-    limit), each with a gas limit sized to its batch. Duplicates are dropped."""
+    limit) and the app's 100,000 digests per call, each with a gas limit sized to its
+    batch. Duplicates are dropped."""
     if category not in CATEGORIES:
         raise XinlianError(f"unknown category {category!r}; categories are {list(CATEGORIES)}")
     for i, d in enumerate(digests):
@@ -618,7 +621,7 @@ def anchor_calls(
     unique = list(dict.fromkeys(digests))
     meta_d = dict(meta or {})
     room = max_tx_bytes - _TX_OVERHEAD - len(encode(meta_d)) - len(submitter_ref.encode())
-    per_tx = max(1, room // _DIGEST_WIRE)
+    per_tx = max(1, min(MAX_DIGESTS_PER_TX, room // _DIGEST_WIRE))
     calls: list[Call] = []
     for start in range(0, len(unique), per_tx):
         chunk = unique[start : start + per_tx]
