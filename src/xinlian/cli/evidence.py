@@ -23,6 +23,7 @@ from xinlian.sdk.evidence import (
     hash_file,
     timestamp,
     verify_receipt,
+    verify_timestamp,
 )
 from xinlian.sdk.session import as_hash
 
@@ -452,3 +453,40 @@ def list_cmd(
         return
     _echo_batches(page["batches"])
     click.echo(footer)
+
+
+@evidence_group.command("verify-timestamp")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--token",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The RFC 3161 time-stamp response (.tsr).",
+)
+@click.option(
+    "--ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The TSA CA certificate(s), PEM (the network's tsa-ca.pem).",
+)
+@json_option
+def verify_timestamp_cmd(file: Path, token: Path, ca: Path, as_json: bool) -> None:
+    """Verify FILE against an RFC 3161 token, offline (the checks of
+    `openssl ts -verify -data FILE -in TOKEN -CAfile CA`). Exits with status 1 naming the
+    check that failed."""
+    info = verify_timestamp(token, ca, file)
+    if as_json:
+        echo_json(
+            {
+                "verified": True,
+                "digest": info.digest.hex(),
+                "hash": info.hash_name,
+                "gen_time_ms": info.gen_time_ms,
+                "serial": info.serial,
+                "tsa": info.tsa,
+            }
+        )
+        return
+    click.echo(f"OK: {file} was time-stamped by {info.tsa}")
+    click.echo(f"  genTime  {_when(info.gen_time_ms)}")
+    click.echo(f"  digest   {info.digest.hex()} ({info.hash_name})")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from asn1crypto import algos, cms, core, tsp, x509
 from cryptography import x509 as cx509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -37,6 +37,7 @@ from xinlian.crypto.suite import CryptoError
 __all__ = [
     "HASH_OIDS",
     "POLICY_OID",
+    "TOKEN_CHECKS",
     "TimeStampError",
     "TimeStampRequest",
     "TokenInfo",
@@ -49,6 +50,7 @@ __all__ = [
     "read_token",
     "rejection",
     "stamp",
+    "verify_token",
     "write_pem_key",
 ]
 
@@ -358,6 +360,148 @@ def read_token(der: bytes) -> TokenInfo:
         raise
     except Exception as exc:  # untrusted bytes: any parser failure is a malformed answer
         raise TimeStampError(f"not a DER TimeStampResp: {exc}", "bad_data_format") from None
+
+
+#: The checks of :func:`verify_token`, in the order they run.
+TOKEN_CHECKS = (
+    "format",
+    "imprint",
+    "content type",
+    "message digest",
+    "signing certificate",
+    "signature",
+    "extended key usage",
+    "certificate chain",
+)
+_DIGESTS: dict[str, hashes.HashAlgorithm] = {
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
+}
+
+
+def _tfail(check: str, detail: str) -> TimeStampError:
+    return TimeStampError(f"check {check} failed: {detail}")
+
+
+def verify_token(
+    der: bytes,
+    digest: bytes,
+    trusted: list[cx509.Certificate],
+    *,
+    untrusted: list[cx509.Certificate] | None = None,
+) -> TokenInfo:
+    """Verify an RFC 3161 ``TimeStampResp`` offline, as ``openssl ts -verify`` does: the
+    token stamps ``digest``; its signed attributes carry the TSTInfo's digest and the
+    signer certificate's hash; the signature verifies; the signer's only extended key
+    usage is ``timeStamping`` (critical); and the signer chains to a ``trusted`` root,
+    each certificate valid at genTime.
+
+    Raises:
+        TimeStampError: ``check <name> failed: ...`` (one of :data:`TOKEN_CHECKS`).
+    """
+    try:
+        info = read_token(der)
+    except TimeStampError as exc:
+        raise _tfail("format", str(exc)) from None
+    if info.digest != digest:
+        raise _tfail("imprint", f"the token stamps {info.digest.hex()}, not {digest.hex()}")
+    resp = _TimeStampResp.load(der)
+    signed = resp["time_stamp_token"]["content"]
+    if signed["encap_content_info"]["content_type"].native != "tst_info":
+        raise _tfail("content type", "the token's content is not a TSTInfo")
+    infos = signed["signer_infos"]
+    if len(infos) != 1:
+        raise _tfail("format", f"a token has one signer, this one has {len(infos)}")
+    signer = infos[0]
+    attrs = {a["type"].native: a["values"] for a in signer["signed_attrs"]}
+    if [v.native for v in attrs.get("content_type", [])] != ["tst_info"]:
+        raise _tfail("content type", "the signed content-type attribute is not TSTInfo")
+    hash_name = signer["digest_algorithm"]["algorithm"].native
+    if hash_name not in _DIGESTS:
+        raise _tfail("message digest", f"unsupported digest algorithm {hash_name}")
+    content = signed["encap_content_info"]["content"].contents
+    if [v.native for v in attrs.get("message_digest", [])] != [
+        hashlib.new(hash_name, content).digest()
+    ]:
+        raise _tfail("message digest", "the signed digest is not the TSTInfo's")
+    pool = [c.chosen for c in signed["certificates"] or []]
+    pool += [
+        x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in (untrusted or [])
+    ]
+    sid = signer["sid"].chosen
+    match = [
+        c
+        for c in pool
+        if c.issuer == sid["issuer"] and c.serial_number == sid["serial_number"].native
+    ]
+    if not match:
+        raise _tfail("signing certificate", "the signer's certificate is not in the token or given")
+    cert_der = match[0].dump()
+    ess = attrs.get("signing_certificate_v2")
+    if ess is None or hashlib.sha256(cert_der).digest() not in [
+        e["cert_hash"].native for e in ess[0]["certs"]
+    ]:
+        raise _tfail("signing certificate", "no signingCertificateV2 attribute names the signer")
+    cert = cx509.load_der_x509_certificate(cert_der)
+    to_sign = b"\x31" + signer["signed_attrs"].dump()[1:]
+    signature = signer["signature"].native
+    public = cert.public_key()
+    algorithm = _DIGESTS[hash_name]
+    try:
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(signature, to_sign, ec.ECDSA(algorithm))
+        elif isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, to_sign, padding.PKCS1v15(), algorithm)
+        else:
+            raise _tfail("signature", "the signer's key is neither RSA nor ECDSA")
+    except InvalidSignature:
+        raise _tfail("signature", "the signature does not verify") from None
+    try:
+        eku = cert.extensions.get_extension_for_class(cx509.ExtendedKeyUsage)
+    except cx509.ExtensionNotFound:
+        eku = None
+    if eku is None or not eku.critical or list(eku.value) != [ExtendedKeyUsageOID.TIME_STAMPING]:
+        raise _tfail("extended key usage", "the signer is not a time-stamping-only certificate")
+    _check_chain(cert, [cx509.load_der_x509_certificate(c.dump()) for c in pool], trusted, info)
+    return info
+
+
+def _check_chain(
+    cert: cx509.Certificate,
+    pool: list[cx509.Certificate],
+    trusted: list[cx509.Certificate],
+    info: TokenInfo,
+) -> None:
+    when = dt.datetime.fromtimestamp(info.gen_time_ms / 1000, dt.UTC)
+    current = cert
+    for _ in range(8):
+        if not current.not_valid_before_utc <= when <= current.not_valid_after_utc:
+            raise _tfail(
+                "certificate chain", f"{current.subject.rfc4514_string()} is not valid at genTime"
+            )
+        if current in trusted:
+            return
+        issuers = [c for c in trusted + pool if c.subject == current.issuer and c != current]
+        for issuer in issuers:
+            try:
+                current.verify_directly_issued_by(issuer)
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+            try:
+                ca = issuer.extensions.get_extension_for_class(cx509.BasicConstraints).value.ca
+            except cx509.ExtensionNotFound:
+                ca = False
+            if not ca:
+                raise _tfail("certificate chain", f"{issuer.subject.rfc4514_string()} is not a CA")
+            current = issuer
+            break
+        else:
+            raise _tfail(
+                "certificate chain",
+                f"{current.subject.rfc4514_string()} is not issued by a trusted certificate",
+            )
+    raise _tfail("certificate chain", "the chain is too long")
 
 
 def rejection(text: str, fail_info: str = "bad_request") -> bytes:

@@ -37,11 +37,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from cryptography import x509
 
 from xinlian.codec import CodecError, decode, encode, to_builtins
 from xinlian.crypto import CryptoSuite, address_of
 from xinlian.crypto.merkle import merkle_root, merkle_root_from_proof
-from xinlian.crypto.timestamp import TimeStampError, make_request, read_token
+from xinlian.crypto.timestamp import (
+    TimeStampError,
+    TokenInfo,
+    make_request,
+    read_token,
+    verify_token,
+)
 from xinlian.sdk.errors import NotFoundError, ResponseError, VerificationError, XinlianError
 from xinlian.sdk.models import Call, TxResult
 from xinlian.sdk.session import Op, Request, Session, _call, _get
@@ -102,6 +109,7 @@ __all__ = [
     "timestamp",
     "timestamp_op",
     "verify_receipt",
+    "verify_timestamp",
 ]
 
 RECEIPT_VERSION = 2
@@ -591,6 +599,42 @@ def _check_receipt(r: EvidenceReceipt) -> None:
     roots = [e.attributes.get("batch_root") for e in rc.events if e.type == EVENT_ANCHORED]
     if r.batch_root.hex() not in roots:
         raise _fail("receipt", "no evidence.anchored event carries the batch root")
+
+
+def verify_timestamp(
+    token: bytes | str | os.PathLike[str],
+    ca: bytes | str | os.PathLike[str],
+    data: bytes | str | os.PathLike[str] | None = None,
+    *,
+    digest: bytes | None = None,
+    hash_name: str | None = None,
+) -> TokenInfo:
+    """Verify an RFC 3161 time-stamp response offline (what ``openssl ts -verify`` checks):
+    the token stamps the file's digest (or ``digest``), is signed by a time-stamping
+    certificate, and chains to the TSA CA ``ca`` (PEM bytes or path).
+
+    ``hash_name`` defaults to the token's imprint algorithm (SHA-256 or SM3).
+
+    Raises:
+        TimeStampError: ``check <name> failed: ...`` (see ``TOKEN_CHECKS``).
+    """
+    if (data is None) == (digest is None):
+        raise XinlianError("give exactly one of data (file bytes or path) and digest")
+    try:
+        der = token if isinstance(token, bytes) else Path(token).read_bytes()
+        pem = ca if isinstance(ca, bytes) else Path(ca).read_bytes()
+        roots = x509.load_pem_x509_certificates(pem)
+    except OSError as exc:
+        raise XinlianError(f"cannot read: {exc}") from None
+    except ValueError as exc:
+        raise XinlianError(f"the CA file is not PEM certificates: {exc}") from None
+    if digest is None:
+        assert data is not None
+        name = hash_name or read_token(der).hash_name
+        if name not in ("sha256", "sm3"):
+            raise XinlianError(f"unsupported imprint hash {name}")
+        digest = hash_stream([data], name) if isinstance(data, bytes) else hash_file(data, name)
+    return verify_token(der, digest, roots)
 
 
 # NODE OPERATIONS

@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from xinlian.crypto.timestamp import TimeStampError
 from xinlian.sdk import Client, Signer
-from xinlian.sdk.evidence import anchor
+from xinlian.sdk.evidence import anchor, verify_timestamp
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -74,6 +75,11 @@ def test_get_token_verifies_with_openssl_and_tampered_data_fails(
     tampered.write_bytes(bytes(data))
     out = _verify(live_node, tampered, token)
     assert "Verification: FAILED" in out and "message imprint mismatch" in out
+    # The SDK's offline check agrees with openssl.
+    ca = live_node.layout.root / "tsa-ca.pem"
+    assert verify_timestamp(token, ca, path).gen_time_ms == time_ms
+    with pytest.raises(TimeStampError, match=r"^check imprint failed"):
+        verify_timestamp(token, ca, tampered)
     # Another CA does not vouch for this TSA.
     other = tmp_path / "other-ca.pem"
     from xinlian.crypto.timestamp import make_tsa_ca, write_pem_certs
@@ -151,5 +157,7 @@ def test_sm_chain_token_has_an_sm3_imprint_that_openssl_verifies(
         token.write_bytes(c.evidence_timestamp(digest))
     assert "Hash Algorithm: sm3" in _openssl("-reply", "-in", token, "-text").stdout
     assert "Verification: OK" in _verify(live_sm_node, path, token)
+    ca = live_sm_node.layout.root / "tsa-ca.pem"
+    assert verify_timestamp(token, ca, path).hash_name == "sm3"
     path.write_bytes(path.read_bytes() + b"x")
     assert "Verification: FAILED" in _verify(live_sm_node, path, token)

@@ -118,6 +118,12 @@ def test_timestamp_custody_and_list(live_node: Any, tmp_path: Path) -> None:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert "Verification: OK" in done.stdout, done.stderr
+    ca = str(live_node.layout.root / "tsa-ca.pem")
+    ok = _run("evidence", "verify-timestamp", str(copy), "--token", str(token), "--ca", ca)
+    assert ok.output.startswith("OK:") and "genTime" in ok.output
+    bad = _run("evidence", "verify-timestamp", str(doc_file), "--token", str(token), "--ca", ca,
+               code=1)  # fmt: skip
+    assert "check imprint failed" in bad.output
     info = json.loads(
         _run("evidence", "timestamp", child, "-o", str(token), "--no-nonce", "--json", *url).stdout
     )

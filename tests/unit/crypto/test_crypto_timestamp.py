@@ -23,6 +23,7 @@ from xinlian.crypto.timestamp import (
     rejection,
     serial_number,
     stamp,
+    verify_token,
     write_pem_certs,
     write_pem_key,
 )
@@ -158,3 +159,69 @@ def test_stamp_checks_its_input(pki: Path) -> None:
         stamp(tsa, hash_name="sha256", digest=b"x" * 31, time_ms=0, serial=1)
     assert serial_number(b"a") != serial_number(b"b") and serial_number(b"a") > 0
     assert rejection("no").startswith(b"\x30")
+
+
+def _token(pki: Path, digest: bytes, **kw: object) -> bytes:
+    tsa = load_tsa(pki / "tsa.pem", pki / "tsa.key", pki / "ca.pem")
+    return stamp(
+        tsa, hash_name="sha256", digest=digest, time_ms=int(dt.datetime.now(dt.UTC).timestamp())
+        * 1000, serial=5, **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _ca(pki: Path) -> list[x509.Certificate]:
+    return [x509.load_pem_x509_certificate((pki / "ca.pem").read_bytes())]
+
+
+def test_verify_token_offline(pki: Path) -> None:
+    digest = hashlib.sha256(DATA).digest()
+    token = _token(pki, digest)
+    info = verify_token(token, digest, _ca(pki))
+    assert info.digest == digest and info.serial == 5
+    with pytest.raises(TimeStampError, match=r"^check imprint failed"):
+        verify_token(token, hashlib.sha256(DATA + b"!").digest(), _ca(pki))
+    # A flipped byte of the TSTInfo: the signed message digest no longer matches.
+    raw = bytearray(token)
+    raw[raw.find(digest) + 3] ^= 1
+    with pytest.raises(TimeStampError, match=r"^check imprint failed"):
+        verify_token(bytes(raw), digest, _ca(pki))
+    with pytest.raises(TimeStampError, match=r"^check message digest failed"):
+        verify_token(bytes(raw), bytes(raw[raw.find(digest[:3]) : raw.find(digest[:3]) + 32]),
+                     _ca(pki))  # fmt: skip
+    other = [make_tsa_ca("other")[1]]
+    with pytest.raises(TimeStampError, match=r"^check certificate chain failed"):
+        verify_token(token, digest, other)
+    # Without the certificate in the token, it must be given.
+    bare = _token(pki, digest, include_certs=False)
+    with pytest.raises(TimeStampError, match=r"^check signing certificate failed"):
+        verify_token(bare, digest, _ca(pki))
+    tsa_cert = x509.load_pem_x509_certificate((pki / "tsa.pem").read_bytes())
+    assert verify_token(bare, digest, _ca(pki), untrusted=[tsa_cert]).digest == digest
+    with pytest.raises(TimeStampError, match=r"^check format failed"):
+        verify_token(rejection("no"), digest, _ca(pki))
+
+
+def test_verify_token_catches_a_bad_signature(pki: Path) -> None:
+    digest = hashlib.sha256(DATA).digest()
+    token = bytearray(_token(pki, digest))
+    # The signature is the last field of the SignerInfo, itself the last part of the
+    # token: flip a byte near the end.
+    token[-10] ^= 1
+    with pytest.raises(TimeStampError, match=r"^check signature failed"):
+        verify_token(bytes(token), digest, _ca(pki))
+
+
+def test_verify_token_needs_a_time_stamping_signer(pki: Path) -> None:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from xinlian.crypto.timestamp import TsaIdentity
+
+    ca_key = load_pem_private_key((pki / "ca.key").read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca = _ca(pki)
+    # The CA itself signs a token: everything holds but the extended key usage.
+    digest = hashlib.sha256(DATA).digest()
+    token = stamp(TsaIdentity(ca_key, ca[0], ()), hash_name="sha256", digest=digest,
+                  time_ms=int(dt.datetime.now(dt.UTC).timestamp() * 1000), serial=1)  # fmt: skip
+    with pytest.raises(TimeStampError, match=r"^check extended key usage failed"):
+        verify_token(token, digest, ca)
