@@ -161,3 +161,26 @@ def test_sm_chain_token_has_an_sm3_imprint_that_openssl_verifies(
     assert verify_timestamp(token, ca, path).hash_name == "sm3"
     path.write_bytes(path.read_bytes() + b"x")
     assert "Verification: FAILED" in _verify(live_sm_node, path, token)
+
+
+async def test_node_without_a_usable_tsa_answers_503(tmp_path: Path) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from xinlian.api import create_app
+    from xinlian.node.config import load_config
+    from xinlian.node.network import create_network
+    from xinlian.node.runtime import Node
+
+    layout = create_network(tmp_path / "net", nodes=1)
+    home = layout.node_homes[0]
+    (home / "tsa" / "tsa.key").unlink()
+    node = Node(load_config(home))
+    try:
+        async with TestClient(TestServer(create_app(node))) as client:
+            resp = await client.get(f"/v1/evidence/{'ab' * 32}/timestamp")
+            doc = await resp.json(content_type="application/problem+json")
+            assert resp.status == 503 and doc["reason"] == "tsa_unavailable"
+            assert "tsa.key" in doc["detail"]
+            assert (await client.get("/healthz")).status == 200  # the rest still works
+    finally:
+        await node.stop()
