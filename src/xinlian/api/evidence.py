@@ -12,7 +12,7 @@ from xinlian.api.problems import Problem, bad_request, not_found
 from xinlian.api.request import NODE, int_param, json_response, parse_hex
 from xinlian.apps.evidence import NAME, DigestRecord, digest_key
 from xinlian.codec import CodecError, decode, encode, encode_args, to_builtins
-from xinlian.crypto.merkle import merkle_proof, merkle_root
+from xinlian.crypto.merkle import merkle_proof, merkle_root_from_proof
 from xinlian.crypto.timestamp import (
     MAX_REQUEST_BYTES,
     POLICY_OID,
@@ -152,6 +152,10 @@ def build_receipt(
                 _validator_set(chain, step.next_validators_hash, h + 1),
             )
         )
+    # One pass over the batch tree: the path, and the root recomputed from it.
+    batch_proof = merkle_proof(suite.hash, args.digests, where.index)
+    batch_root = merkle_root_from_proof(suite.hash, digest, batch_proof)
+    assert batch_root is not None
     _, tx_proof = chain.ledger.tx_proof(where.batch)
     _, receipt_proof = chain.ledger.receipt_proof(where.batch)
     return EvidenceReceipt(
@@ -159,8 +163,8 @@ def build_receipt(
         suite=suite.name,
         genesis_hash=chain.genesis_hash,
         digest=digest,
-        batch_root=merkle_root(suite.hash, args.digests),
-        batch_proof=merkle_proof(suite.hash, args.digests, where.index),
+        batch_root=batch_root,
+        batch_proof=batch_proof,
         tx_raw=record.raw,
         tx_hash=where.batch,
         height=record.height,
