@@ -99,7 +99,7 @@ def moved(make_chain: Any) -> tuple[Genesis, dict[str, Any], bytes]:
 
 @pytest.fixture(scope="module")
 def make_chain() -> Any:
-    from tests.unit.sdk.test_sdk_evidence import make_chain as build
+    from test_sdk_evidence import make_chain as build  # same folder (rootdir-relative import)
 
     return build
 
