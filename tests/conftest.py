@@ -67,3 +67,15 @@ def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     yield live
     loop.call_soon_threadsafe(task.cancel)
     thread.join(timeout=START_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def live_sm_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
+    """Like ``live_node``, on an ``sm`` chain (SM2 signatures, SM3 hashes)."""
+    root = tmp_path_factory.mktemp("smnet")
+    layout = create_network(root / "net", suite_name="sm", nodes=1, block_interval_ms=50)
+    live, thread, loop, task = _start(layout.node_homes[0])
+    live.layout = layout
+    yield live
+    loop.call_soon_threadsafe(task.cancel)
+    thread.join(timeout=START_TIMEOUT_S)

@@ -68,6 +68,7 @@ def test_a_validator_is_voted_in_and_out_while_the_network_runs(tmp_path: Path) 
             "node", "add", "--dir", str(root), "--port", str(api_port), "--p2p-port", str(p2p_port)
         )
         assert "node4" in out
+        assert (root / "node4" / "tsa" / "tsa.pem").exists()  # issued by the network's TSA CA
         e = NodeProcess(root / "node4", api_port)
         _vote_in(b.url, layout.key_dir, ["add-validator", "--node-home", str(e.home)])
         assert _validators(b.url) == ["node0", "node1", "node2", "node3", "node4"]

@@ -7,7 +7,17 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from xinlian.api.evidence import get_custody, get_evidence, get_receipt
+from xinlian.api.evidence import (
+    TSA,
+    get_custody,
+    get_evidence,
+    get_receipt,
+    get_timestamp,
+    list_evidence,
+    load_node_tsa,
+    post_timestamp,
+    post_tsa,
+)
 from xinlian.api.middleware import problem_middleware
 from xinlian.api.ratelimit import RateLimiter
 from xinlian.api.reads import (
@@ -39,6 +49,7 @@ def create_app(node: Node) -> web.Application:
     )
     app[NODE] = node
     app[LIMITER] = RateLimiter(node.config.api.rate_limit, node.config.api.rate_burst)
+    app[TSA] = load_node_tsa(node)
     r = app.router
     r.add_get("/healthz", healthz)
     r.add_get("/metrics", metrics)
@@ -57,10 +68,14 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/accounts/{address}", account)
     r.add_get("/v1/events", events)
     r.add_get("/v1/ws", websocket)
+    r.add_get("/v1/evidence", list_evidence)
     r.add_get("/v1/evidence/{digest}", get_evidence)
     r.add_get("/v1/evidence/{digest}/custody", get_custody)
     r.add_get("/v1/evidence/{digest}/receipt", get_receipt)
     trace_routes(r)
+    r.add_get("/v1/evidence/{digest}/timestamp", get_timestamp)
+    r.add_post("/v1/evidence/{digest}/timestamp", post_timestamp)
+    r.add_post("/v1/tsa", post_tsa)
     return app
 
 

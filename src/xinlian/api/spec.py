@@ -10,10 +10,28 @@ from functools import lru_cache
 from typing import Any
 
 from xinlian import __version__
+from xinlian.apps.evidence import CATEGORIES
 
 HEX = {"type": "string", "pattern": "^([0-9a-f]{2})*$"}
 HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 U64 = {"type": "integer", "minimum": 0}
+
+
+BINARY = {"type": "string", "format": "binary"}
+TIMESTAMP_REPLY = {
+    "200": {
+        "description": "A DER TimeStampResp (status granted) with the token",
+        "content": {"application/timestamp-reply": {"schema": BINARY}},
+    }
+}
+TIMESTAMP_QUERY = {
+    "required": True,
+    "content": {"application/timestamp-query": {"schema": BINARY}},
+}
+
+
+def _qparam(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -514,6 +532,25 @@ def openapi_spec() -> dict[str, Any]:
                 "responses": {**_ok(_obj({"events": {"type": "array"}})), **_problems(400)},
             }
         },
+        "/v1/evidence": {
+            "get": {
+                "summary": "Batches anchored by an account, or of a category in a time range",
+                "operationId": "listEvidence",
+                "parameters": [
+                    _qparam("submitter", {"type": "string"}),
+                    _qparam("start", U64),
+                    _qparam("category", {"type": "string", "enum": list(CATEGORIES)}),
+                    _qparam("from_ms", U64),
+                    _qparam("to_ms", U64),
+                    _qparam("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+                    _qparam("cursor", {"type": "string"}),
+                ],
+                "responses": {
+                    **_ok(_obj({"batches": {"type": "array"}}, ["batches"])),
+                    **_problems(400),
+                },
+            }
+        },
         "/v1/evidence/{digest}": {
             "get": {
                 "summary": "Where a digest was first anchored",
@@ -535,7 +572,7 @@ def openapi_spec() -> dict[str, Any]:
         },
         "/v1/evidence/{digest}/receipt": {
             "get": {
-                "summary": "Offline-verifiable evidence receipt (version 1)",
+                "summary": "Offline-verifiable evidence receipt (version 2)",
                 "operationId": "getEvidenceReceipt",
                 "parameters": [DIGEST_PARAM],
                 "responses": {
@@ -550,6 +587,29 @@ def openapi_spec() -> dict[str, Any]:
             }
         },
         **TRACE_PATHS,
+        "/v1/evidence/{digest}/timestamp": {
+            "get": {
+                "summary": "RFC 3161 time-stamp token of an anchored digest (genTime: block time)",
+                "operationId": "getEvidenceTimestamp",
+                "parameters": [DIGEST_PARAM],
+                "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 503)},
+            },
+            "post": {
+                "summary": "Answer an RFC 3161 TimeStampReq for an anchored digest",
+                "operationId": "postEvidenceTimestamp",
+                "parameters": [DIGEST_PARAM],
+                "requestBody": TIMESTAMP_QUERY,
+                "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 413, 415, 503)},
+            },
+        },
+        "/v1/tsa": {
+            "post": {
+                "summary": "RFC 3161 over HTTP: stamp the request's imprint if it is anchored",
+                "operationId": "postTsa",
+                "requestBody": TIMESTAMP_QUERY,
+                "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 413, 415, 503)},
+            }
+        },
     }
     # Any operation may be refused by the per-client rate limit.
     for item in paths.values():

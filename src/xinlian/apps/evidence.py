@@ -43,7 +43,7 @@ from xinlian.types.genesis import Genesis
 NAME = "evidence"
 CATEGORIES = ("judicial", "registration", "enforcement", "other")
 DIGEST_SIZE = 32
-#: Most digests one call may carry (in practice ``max_tx_bytes`` bounds it first).
+#: Most digests one call may carry (the default ``max_tx_bytes`` has room for them).
 MAX_DIGESTS = 100_000
 MAX_SUBMITTER_REF = 128
 MAX_META_ENTRIES = 16

@@ -10,14 +10,20 @@ from typing import Any
 import click
 
 from xinlian.cli.common import echo_json, fail, json_option, make_client, status_line, url_option
+from xinlian.crypto.timestamp import read_token
 from xinlian.sdk import load_genesis
 from xinlian.sdk.evidence import (
     CATEGORIES,
     anchor,
+    by_category,
+    by_submitter,
+    custody,
     fetch_receipt,
     get_evidence,
     hash_file,
+    timestamp,
     verify_receipt,
+    verify_timestamp,
 )
 from xinlian.sdk.session import as_hash
 
@@ -31,6 +37,8 @@ def evidence_group() -> None:
       xinlian evidence receipt <digest> -o contract.receipt.json
       xinlian evidence verify contract.pdf --receipt contract.receipt.json \\
           --genesis genesis.json
+      xinlian evidence timestamp contract.pdf -o contract.tsr
+      openssl ts -verify -data contract.pdf -in contract.tsr -CAfile tsa-ca.pem
     """
 
 
@@ -292,3 +300,193 @@ def verify_cmd(file: Path, receipt: Path, genesis: Path, as_json: bool) -> None:
     )
     click.echo(f"  submitter  {got.submitter}  category {got.category}  ref {got.submitter_ref!r}")
     click.echo(f"  signed by  {got.signed_power} of {got.total_power} voting power")
+
+
+def _subject_digest(subject: str, client: Any) -> bytes:
+    """A hex digest, or the digest of an existing file (hashed with the chain's hash)."""
+    path = Path(subject)
+    if path.is_file():
+        _, suite = client.chain()
+        return hash_file(path, suite.name)
+    digest = bytes.fromhex(subject) if _is_hex(subject) else b""
+    if len(digest) != 32:
+        fail(f"{subject!r} is neither a file nor a 64-digit hex digest")
+    return digest
+
+
+def _is_hex(text: str) -> bool:
+    return len(text) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+@evidence_group.command("timestamp")
+@click.argument("subject", metavar="FILE|DIGEST")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Write the DER TimeStampResp (.tsr) here.",
+)
+@click.option(
+    "--no-nonce", is_flag=True, help="GET the token instead of sending a request with a nonce."
+)
+@url_option
+@json_option
+def timestamp_cmd(subject: str, output: Path, no_nonce: bool, url: str, as_json: bool) -> None:
+    """Get an RFC 3161 time-stamp token for an anchored FILE (hashed locally) or DIGEST.
+
+    The node's TSA signs it with genTime = the time of the block that anchored the
+    digest; only digests final on chain get one. Anyone verifies it with OpenSSL and the
+    TSA's CA certificate (tsa-ca.pem of the network):
+
+    \b
+      openssl ts -verify -data FILE -in token.tsr -CAfile tsa-ca.pem
+    """
+    with make_client(url) as client:
+        digest = _subject_digest(subject, client)
+        token = timestamp(client, digest, nonce=not no_nonce)
+    output.write_bytes(token)
+    info = read_token(token)
+    if as_json:
+        echo_json(
+            {
+                "digest": info.digest.hex(),
+                "hash": info.hash_name,
+                "gen_time_ms": info.gen_time_ms,
+                "serial": info.serial,
+                "policy": info.policy,
+                "tsa": info.tsa,
+                "output": str(output),
+            }
+        )
+        return
+    click.echo(f"time-stamp token written to {output}")
+    click.echo(f"  digest     {info.digest.hex()} ({info.hash_name})")
+    click.echo(f"  genTime    {_when(info.gen_time_ms)}")
+    click.echo(f"  serial     {info.serial:#x}")
+    click.echo(f"  TSA        {info.tsa}")
+
+
+@evidence_group.command("custody")
+@click.argument("digest")
+@url_option
+@json_option
+def custody_cmd(digest: str, url: str, as_json: bool) -> None:
+    """The chain of custody of DIGEST: the evidence, its parent, its parent's parent..."""
+    with make_client(url) as client:
+        items = custody(client, as_hash(digest))
+    if not items:
+        fail(f"digest {digest} is not anchored")
+    if as_json:
+        echo_json({"custody": items})
+        return
+    for depth, item in enumerate(items):
+        click.echo(
+            f"{'  ' * depth}{item['digest']}  block {item['height']} at {_when(item['time_ms'])}"
+            f"  {item['category']}  by {item['submitter']}  ref {item['submitter_ref']!r}"
+        )
+
+
+def _parse_when(text: str, end: bool) -> int:
+    """Milliseconds since the epoch of an ISO date or date-time (UTC unless given)."""
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            when = dt.datetime.combine(day, dt.time.max if end else dt.time.min, dt.UTC)
+        else:
+            when = dt.datetime.fromisoformat(text)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+    except ValueError:
+        fail(f"{text!r} is not an ISO date (2024-05-01) or date-time (2024-05-01T12:00)")
+    return int(when.timestamp() * 1000)
+
+
+def _echo_batches(batches: list[dict[str, Any]]) -> None:
+    for b in batches:
+        click.echo(
+            f"{b['tx_hash']}  block {b['height']} at {_when(b['time_ms'])}  {b['count']} "
+            f"digests  {b['category']}  by {b['submitter']}  ref {b['submitter_ref']!r}"
+        )
+
+
+@evidence_group.command("list")
+@click.option("--submitter", default=None, help="Address of the anchoring account.")
+@click.option("--category", type=click.Choice(CATEGORIES), default=None)
+@click.option("--from", "from_", default=None, help="Start date (ISO, UTC) with --category.")
+@click.option("--to", "to", default=None, help="End date (ISO, UTC; inclusive) with --category.")
+@click.option("--limit", type=click.IntRange(1, 100), default=100, show_default=True)
+@click.option("--start", type=click.IntRange(0), default=0, help="First batch (--submitter).")
+@click.option("--cursor", default="", help="The 'next' cursor of a previous --category page.")
+@url_option
+@json_option
+def list_cmd(
+    submitter: str | None,
+    category: str | None,
+    from_: str | None,
+    to: str | None,
+    limit: int,
+    start: int,
+    cursor: str,
+    url: str,
+    as_json: bool,
+) -> None:
+    """Batches anchored by an account (--submitter) or of a category in a time range
+    (--category with --from/--to, at most 366 days), oldest first."""
+    if (submitter is None) == (category is None):
+        fail("give exactly one of --submitter and --category")
+    with make_client(url) as client:
+        if submitter is not None:
+            page = by_submitter(client, submitter, start, limit)
+            footer = f"{len(page['batches'])} of {page['total']} batches"
+        else:
+            assert category is not None
+            now = dt.datetime.now(dt.UTC)
+            to_ms = _parse_when(to, True) if to else int(now.timestamp() * 1000)
+            from_ms = _parse_when(from_, False) if from_ else to_ms - 30 * 86_400_000
+            page = by_category(client, category, max(0, from_ms), to_ms, limit, cursor)
+            footer = f"{len(page['batches'])} batches" + (
+                f"; more with --cursor {page['next']}" if page["next"] else ""
+            )
+    if as_json:
+        echo_json(page)
+        return
+    _echo_batches(page["batches"])
+    click.echo(footer)
+
+
+@evidence_group.command("verify-timestamp")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--token",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The RFC 3161 time-stamp response (.tsr).",
+)
+@click.option(
+    "--ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The TSA CA certificate(s), PEM (the network's tsa-ca.pem).",
+)
+@json_option
+def verify_timestamp_cmd(file: Path, token: Path, ca: Path, as_json: bool) -> None:
+    """Verify FILE against an RFC 3161 token, offline (the checks of
+    `openssl ts -verify -data FILE -in TOKEN -CAfile CA`). Exits with status 1 naming the
+    check that failed."""
+    info = verify_timestamp(token, ca, file)
+    if as_json:
+        echo_json(
+            {
+                "verified": True,
+                "digest": info.digest.hex(),
+                "hash": info.hash_name,
+                "gen_time_ms": info.gen_time_ms,
+                "serial": info.serial,
+                "tsa": info.tsa,
+            }
+        )
+        return
+    click.echo(f"OK: {file} was time-stamped by {info.tsa}")
+    click.echo(f"  genTime  {_when(info.gen_time_ms)}")
+    click.echo(f"  digest   {info.digest.hex()} ({info.hash_name})")

@@ -130,7 +130,17 @@ class Executor:
         """Execute ``txs`` in order on top of ``read`` (the state after the previous block)."""
         block = BlockOverlay(read)
         result = BlockResult(changes=block.changes)
+        size = 0
         for env in txs:
+            # BLOCK SIZE: a builder stops before the limit (the rest stays pending);
+            # a validator refuses a block over it.
+            size += len(env.raw)
+            if size > self.params.max_block_bytes:
+                if mode is Mode.VALIDATE:
+                    raise InvalidBlock(
+                        f"transactions total more than {self.params.max_block_bytes} bytes"
+                    )
+                break
             try:
                 receipt = self._execute_tx(block, height, time_ms, env)
             except InvalidTransaction as exc:

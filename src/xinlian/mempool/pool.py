@@ -66,6 +66,7 @@ class Mempool:
         admit: optional extra check against committed state (unknown sender, expiry...);
             raises ``MempoolError`` to refuse.
         max_txs: total capacity; further transactions are refused with ``full``.
+        max_bytes: total size of pending transactions; beyond it, ``full`` too.
         max_per_sender: most pending transactions of one sender.
         max_nonce_gap: how far ahead of the committed nonce a transaction may be.
     """
@@ -76,12 +77,15 @@ class Mempool:
         *,
         admit: Callable[[TxEnvelope], None] | None = None,
         max_txs: int = 200_000,
+        max_bytes: int = 1 << 30,
         max_per_sender: int = 10_000,
         max_nonce_gap: int = 10_000,
     ) -> None:
         self._state_nonce = state_nonce
         self._admit = admit
         self.max_txs = max_txs
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self.max_per_sender = max_per_sender
         self.max_nonce_gap = max_nonce_gap
         self._lock = threading.Lock()
@@ -129,12 +133,15 @@ class Mempool:
                     )
             if len(self._by_hash) >= self.max_txs:
                 raise MempoolError("full", f"mempool is full ({self.max_txs} transactions)")
+            if self._bytes + len(env.raw) > self.max_bytes:
+                raise MempoolError("full", f"mempool is full ({self.max_bytes} bytes pending)")
             if self._admit is not None:
                 self._admit(env)
             if sender is None:
                 sender = self._senders[env.sender_address] = _Sender()
             sender.txs[tx.nonce] = env
             self._by_hash[env.hash] = env
+            self._bytes += len(env.raw)
 
     def reap(self, limit: int, max_bytes: int | None = None) -> list[TxEnvelope]:
         """Up to ``limit`` executable transactions of at most ``max_bytes`` raw bytes in
@@ -190,6 +197,7 @@ class Mempool:
     def _remove(self, env: TxEnvelope) -> None:
         if self._by_hash.pop(env.hash, None) is None:
             return
+        self._bytes -= len(env.raw)
         sender = self._senders.get(env.sender_address)
         if sender is not None:
             sender.txs.pop(env.stx.tx.nonce, None)

@@ -269,13 +269,15 @@ class Chain:
                 if not ok:
                     raise InvalidBlock(f"block {header.height}: {reason}")
             raws = block.txs if isinstance(block, WireBlock) else [encode(stx) for stx in block.txs]
-            envs = [self._envelope(raw) for raw in raws]
-            size = sum(len(env.raw) for env in envs)
+            # The executor enforces max_block_bytes; refusing here first saves checking
+            # the signatures of an oversized block.
+            size = sum(len(raw) for raw in raws)
             if size > self.genesis.params.max_block_bytes:
                 raise InvalidBlock(
                     f"block {header.height}: {size} bytes of transactions, more than "
                     f"{self.genesis.params.max_block_bytes}"
                 )
+            envs = [self._envelope(raw) for raw in raws]
             result = self.executor.execute_block(
                 self.state.get, header.height, header.time_ms, envs, Mode.VALIDATE
             )

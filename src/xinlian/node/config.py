@@ -31,6 +31,10 @@ A node's home directory::
     timeout_prevote_ms = 1000
     timeout_precommit_ms = 1000
     timeout_delta_ms = 500   # added per round to each timeout
+    [tsa]                 # RFC 3161 time-stamping (evidence); paths relative to home
+    cert = "tsa/tsa.pem"  # the TSA certificate (extendedKeyUsage timeStamping, critical)
+    key = "tsa/tsa.key"   # its private key (PEM, RSA or ECDSA)
+    chain = "tsa/ca.pem"  # the issuing chain up to the root
 """
 
 from __future__ import annotations
@@ -104,6 +108,16 @@ class ConsensusConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TsaConfig:
+    """The node's RFC 3161 time-stamping authority: PEM files (absolute, or relative to
+    the node home). ``xinlian init`` generates them; an operator may point at their own."""
+
+    cert: str = "tsa/tsa.pem"
+    key: str = "tsa/tsa.key"
+    chain: str = "tsa/ca.pem"
+
+
+@dataclass(frozen=True, slots=True)
 class NodeConfig:
     """Everything a node needs to start."""
 
@@ -116,6 +130,11 @@ class NodeConfig:
     api: ApiConfig = field(default_factory=ApiConfig)
     p2p: P2PConfig = field(default_factory=P2PConfig)
     consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
+    tsa: TsaConfig = field(default_factory=TsaConfig)
+
+    def tsa_paths(self) -> tuple[Path, Path, Path]:
+        """The TSA certificate, key and chain files (resolved against the home)."""
+        return (self.home / self.tsa.cert, self.home / self.tsa.key, self.home / self.tsa.chain)
 
     @property
     def genesis_path(self) -> Path:
@@ -158,6 +177,11 @@ def load_config(home: Path) -> NodeConfig:
     cons = doc.get("consensus", {})
     if not all(isinstance(t, dict) for t in (node, api, p2p, cons)):
         raise ConfigError(f"{path}: [node], [api], [p2p] and [consensus] must be tables")
+    tsa = doc.get("tsa", {})
+    if not isinstance(tsa, dict) or not all(isinstance(v, str) and v for v in tsa.values()):
+        raise ConfigError(f"{path}: [tsa] must be a table of non-empty path strings")
+    if unknown := sorted(set(tsa) - {"cert", "key", "chain"}):
+        raise ConfigError(f"{path}: unknown [tsa] keys {unknown}; known: cert, key, chain")
     host = api.get("host", "127.0.0.1")
     p2p_host = p2p.get("host", "127.0.0.1")
     if not isinstance(host, str) or not isinstance(p2p_host, str):
@@ -191,6 +215,7 @@ def load_config(home: Path) -> NodeConfig:
             timeout_precommit_ms=_int(cons, "timeout_precommit_ms", 1000, 10, 600_000),
             timeout_delta_ms=_int(cons, "timeout_delta_ms", 500, 0, 600_000),
         ),
+        tsa=TsaConfig(**{k: tsa[k] for k in ("cert", "key", "chain") if k in tsa}),
     )
 
 

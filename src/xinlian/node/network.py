@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from xinlian.crypto import get_suite
+from xinlian.crypto.timestamp import issue_tsa_cert, make_tsa_ca, write_pem_certs, write_pem_key
 from xinlian.node.config import PeerConfig, load_config, render_config
 from xinlian.node.keys import read_key, write_key
 from xinlian.types.genesis import (
@@ -46,6 +50,17 @@ class NetworkLayout:
         return [f"http://{h}:{p}" for h, p in zip(self.hosts, self.api_ports, strict=True)]
 
 
+def write_node_tsa(
+    home: Path, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, name: str
+) -> None:
+    """Issue a node's RFC 3161 TSA certificate: ``tsa/tsa.key``, ``tsa/tsa.pem`` and the
+    CA in ``tsa/ca.pem`` (the defaults of ``[tsa]`` in config.toml)."""
+    key, cert = issue_tsa_cert(ca_key, ca_cert, name)
+    write_pem_key(home / "tsa" / "tsa.key", key)
+    write_pem_certs(home / "tsa" / "tsa.pem", cert)
+    write_pem_certs(home / "tsa" / "ca.pem", ca_cert)
+
+
 def create_network(
     root: Path,
     *,
@@ -61,7 +76,9 @@ def create_network(
     time_ms: int | None = None,
 ) -> NetworkLayout:
     """Write a genesis with ``orgs`` (admin, writer and reader accounts each, plus a
-    regulator with the auditor role), ``nodes`` validator homes and every key file.
+    regulator with the auditor role), ``nodes`` validator homes and every key file, and
+    a TSA CA (``tsa-ca.pem``; its key in ``keys/tsa-ca.key``) that issues each node's
+    RFC 3161 time-stamping certificate.
 
     Without ``hosts`` every node runs on 127.0.0.1 with consecutive ports. With ``hosts``
     (one address per node) the nodes listen on all interfaces and dial each other at
@@ -95,6 +112,9 @@ def create_network(
     kp = suite.generate()
     write_key(key_dir / "regulator.key", kp, "regulator")
     accounts.append(GenesisAccount("regulator", kp.public_key.hex(), orgs[0], ["auditor"]))
+    tsa_ca_key, tsa_ca = make_tsa_ca(f"{chain_id} TSA CA")
+    write_pem_key(key_dir / "tsa-ca.key", tsa_ca_key)
+    write_pem_certs(root / "tsa-ca.pem", tsa_ca)
     homes: list[Path] = []
     validators: list[GenesisValidator] = []
     api_ports: list[int] = []
@@ -117,6 +137,7 @@ def create_network(
         )
         api_ports.append(api_port)
         p2p_ports.append(p2p_port)
+        write_node_tsa(home, tsa_ca_key, tsa_ca, f"{chain_id} node{i} TSA")
         homes.append(home)
     for i, home in enumerate(homes):
         peers = tuple(
@@ -196,6 +217,12 @@ def add_node(root: Path, *, api_port: int, p2p_port: int, host: str = "127.0.0.1
     p2p = get_suite("ed25519").generate()
     write_key(home / "p2p.key", p2p, f"{name}-p2p")
     (home / "genesis.json").write_bytes(genesis_path.read_bytes())
+    ca_key_path, ca_path = root / "keys" / "tsa-ca.key", root / "tsa-ca.pem"
+    if ca_key_path.exists() and ca_path.exists():  # the network's TSA CA issues its cert
+        ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), None)
+        ca_cert = x509.load_pem_x509_certificate(ca_path.read_bytes())
+        if isinstance(ca_key, ec.EllipticCurvePrivateKey):
+            write_node_tsa(home, ca_key, ca_cert, f"{genesis.chain_id} {name} TSA")
     (home / "config.toml").write_text(
         render_config(
             name, api_port, api_host=host, p2p_host=host, p2p_port=p2p_port, peers=tuple(peers)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
 from xinlian.crypto import CryptoSuite, KeyPair
+from xinlian.sdk import evidence as ev
 from xinlian.sdk.errors import TransportError, XinlianError
 from xinlian.sdk.models import (
     AccountInfo,
@@ -288,3 +289,62 @@ class Client:
     def reset_nonce(self) -> None:
         """Forget tracked nonces; the next send reads the nonce from the node."""
         self.session.reset_nonce()
+
+    # EVIDENCE (see xinlian.sdk.evidence)
+
+    def anchor_evidence(
+        self,
+        digests: Sequence[bytes],
+        *,
+        category: str,
+        submitter_ref: str = "",
+        parent: bytes | None = None,
+        meta: Mapping[str, str] | None = None,
+        timeout: float = 120.0,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[TxResult]:
+        """Anchor digests in as many ``evidence.anchor`` transactions as the chain's size
+        limit needs and wait for them; one result per transaction."""
+        return self._run(
+            ev.anchor_op(
+                self.session,
+                digests,
+                category=category,
+                submitter_ref=submitter_ref,
+                parent=parent,
+                meta=meta,
+                timeout=timeout,
+                progress=progress,
+            )
+        )
+
+    def get_evidence(self, digest: bytes) -> dict[str, Any] | None:
+        """Where a digest was first anchored (bytes as hex), or None."""
+        return self._run(ev.get_op(digest))
+
+    def evidence_custody(self, digest: bytes) -> list[dict[str, Any]]:
+        """The chain of custody of a digest: its record, its parent's, ..."""
+        return self._run(ev.custody_op(digest))
+
+    def evidence_receipt(self, digest: bytes) -> ev.EvidenceReceipt:
+        """The offline-verifiable receipt of an anchored digest (parsed, not verified:
+        use ``xinlian.sdk.evidence.verify_receipt``)."""
+        return self._run(ev.receipt_op(digest))
+
+    def evidence_timestamp(self, digest: bytes, *, nonce: bool = True) -> bytes:
+        """An RFC 3161 ``TimeStampResp`` (DER) for an anchored digest; genTime is the
+        block time. Verify it with ``openssl ts -verify``."""
+        return self._run(ev.timestamp_op(self.session, digest, nonce=nonce))
+
+    def evidence_by_submitter(
+        self, address: str, start: int = 0, limit: int = 100
+    ) -> dict[str, Any]:
+        """Batches an account anchored, oldest first: ``{"total", "batches"}``."""
+        return self._run(ev.by_submitter_op(self.session, address, start, limit))
+
+    def evidence_by_category(
+        self, category: str, from_ms: int, to_ms: int, limit: int = 100, cursor: str = ""
+    ) -> dict[str, Any]:
+        """Batches of a category with block time in ``[from_ms, to_ms]``:
+        ``{"batches", "next"}``."""
+        return self._run(ev.by_category_op(self.session, category, from_ms, to_ms, limit, cursor))

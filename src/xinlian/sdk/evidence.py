@@ -1,11 +1,15 @@
 """Evidence storage on the client side: hash files, anchor digests, fetch and verify receipts.
 
-An *evidence receipt* (format version 1, see ``docs/data-formats.md``) is a JSON document
+An *evidence receipt* (format version 2, see ``docs/data-formats.md``) is a JSON document
 that proves, without any node, that a digest was anchored in a final block: the digest's
 Merkle path to its batch root, the anchoring transaction and its path to the header's
 ``tx_root``, the transaction's receipt (whose ``evidence.anchored`` event carries the batch
 root) and its path to ``receipts_root``, the header, the commit certificate and the
-validator set that signed it, with the chain id, suite and genesis hash.
+validator set that signed it, with the chain id, suite and genesis hash. When that set is
+not the genesis set, ``validator_changes`` carries every certified validator-set change
+from genesis up to the block (each change's header, its commit certificate by the set then
+in force, and the new set), so the verifier can follow them from its trust anchor.
+Version 1 (the same without ``validator_changes``) is still read.
 
 ::
 
@@ -33,14 +37,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from cryptography import x509
 
 from xinlian.codec import CodecError, decode, encode, to_builtins
 from xinlian.crypto import CryptoSuite, address_of
 from xinlian.crypto.merkle import merkle_root, merkle_root_from_proof
-from xinlian.sdk.errors import ResponseError, VerificationError, XinlianError
+from xinlian.crypto.timestamp import (
+    TimeStampError,
+    TokenInfo,
+    make_request,
+    read_token,
+    verify_token,
+)
+from xinlian.sdk.errors import NotFoundError, ResponseError, VerificationError, XinlianError
 from xinlian.sdk.models import Call, TxResult
+from xinlian.sdk.session import Op, Request, Session, _call, _get
 from xinlian.sdk.verify import (
+    ValidatorChange,
     block_hash,
+    follow_validator_changes,
     genesis_hash,
     load_genesis,
     suite_of,
@@ -50,7 +65,7 @@ from xinlian.sdk.verify import (
     verify_receipt_proof,
     verify_tx_proof,
 )
-from xinlian.sdk.wire import record_from_json
+from xinlian.sdk.wire import parse_problem, record_from_json
 from xinlian.types import (
     BlockHeader,
     Commit,
@@ -73,18 +88,35 @@ __all__ = [
     "RECEIPT_KIND",
     "RECEIPT_VERSION",
     "EvidenceReceipt",
+    "ValidatorChange",
     "VerifiedEvidence",
     "anchor",
     "anchor_calls",
+    "anchor_gas",
+    "anchor_op",
+    "by_category",
+    "by_category_op",
+    "by_submitter",
+    "by_submitter_op",
+    "custody",
+    "custody_op",
     "fetch_receipt",
+    "follow_validator_changes",
     "get_evidence",
+    "get_op",
     "hash_file",
     "hash_stream",
     "load_receipt",
+    "receipt_op",
+    "timestamp",
+    "timestamp_op",
     "verify_receipt",
+    "verify_timestamp",
 ]
 
-RECEIPT_VERSION = 1
+RECEIPT_VERSION = 2
+#: Receipt versions this SDK reads.
+READABLE_VERSIONS = (1, 2)
 RECEIPT_KIND = "xinlian.evidence.receipt"
 CATEGORIES = ("judicial", "registration", "enforcement", "other")
 APP = "evidence"
@@ -100,10 +132,13 @@ CHECKS = (
     "receipt",
     "receipt proof",
     "header",
+    "validator changes",
     "validator set",
     "commit signatures",
 )
 CHUNK = 1 << 20
+#: Most digests one ``evidence.anchor`` call may carry (the app's limit).
+MAX_DIGESTS_PER_TX = 100_000
 #: Bytes a digest takes in a transaction (msgpack bin8 header + 32 bytes).
 _DIGEST_WIRE = 34
 #: Room left in each transaction for everything but the digests.
@@ -153,6 +188,24 @@ def hash_file(
 # RECEIPT MODEL
 
 
+def _validators_json(items: Any, path: str) -> ValidatorSet:
+    if not isinstance(items, list):
+        raise TypeError(f"{path} must be a list")
+    return ValidatorSet(
+        [record_from_json(Validator, v, f"{path}[{i}]") for i, v in enumerate(items)]
+    )
+
+
+def _change_json(doc: Any, path: str) -> ValidatorChange:
+    if not isinstance(doc, dict):
+        raise TypeError(f"{path} must be an object")
+    return ValidatorChange(
+        header=record_from_json(BlockHeader, doc["header"], f"{path}.header"),
+        commit=record_from_json(Commit, doc["commit"], f"{path}.commit"),
+        validators=_validators_json(doc["validators"], f"{path}.validators"),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class EvidenceReceipt:
     """A parsed evidence receipt (see the module docstring); ``to_json`` gives the
@@ -175,9 +228,10 @@ class EvidenceReceipt:
     header: BlockHeader
     commit: Commit
     validators: ValidatorSet
+    validator_changes: tuple[ValidatorChange, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The version-1 JSON document (bytes as lowercase hex)."""
+        """The version-2 JSON document (bytes as lowercase hex)."""
         return {
             "version": RECEIPT_VERSION,
             "kind": RECEIPT_KIND,
@@ -203,6 +257,7 @@ class EvidenceReceipt:
                 "commit": to_builtins(self.commit),
             },
             "validators": [to_builtins(v) for v in self.validators.validators],
+            "validator_changes": [c.to_json() for c in self.validator_changes],
         }
 
     def dumps(self) -> bytes:
@@ -213,7 +268,7 @@ class EvidenceReceipt:
     @classmethod
     def from_json(cls, doc: Any) -> EvidenceReceipt:
         """Parse a receipt document; raises ``VerificationError`` (check ``format``) if it
-        is not a version-1 evidence receipt."""
+        is not a version-1 or version-2 evidence receipt."""
         try:
             return _parse(doc)
         except (ResponseError, KeyError, TypeError, ValueError) as exc:
@@ -244,14 +299,17 @@ def _strf(doc: Mapping[str, Any], key: str) -> str:
 def _parse(doc: Any) -> EvidenceReceipt:
     if not isinstance(doc, dict):
         raise TypeError("a receipt is a JSON object")
-    if doc.get("version") != RECEIPT_VERSION:
-        raise ValueError(f"unsupported version {doc.get('version')!r}; this SDK reads version 1")
+    version = doc.get("version")
+    if version not in READABLE_VERSIONS:
+        raise ValueError(
+            f"unsupported version {version!r}; this SDK reads versions {list(READABLE_VERSIONS)}"
+        )
     if doc.get("kind") != RECEIPT_KIND:
         raise ValueError(f"kind must be {RECEIPT_KIND!r}")
     batch, tx, rc, block = doc["batch"], doc["transaction"], doc["receipt"], doc["block"]
-    validators = doc["validators"]
-    if not isinstance(validators, list):
-        raise TypeError("validators must be a list")
+    changes = doc["validator_changes"] if version >= 2 else []
+    if not isinstance(changes, list):
+        raise TypeError("validator_changes must be a list")
     return EvidenceReceipt(
         chain_id=_strf(doc, "chain_id"),
         suite=_strf(doc, "suite"),
@@ -269,8 +327,9 @@ def _parse(doc: Any) -> EvidenceReceipt:
         block_hash=_hexf(block, "hash"),
         header=record_from_json(BlockHeader, block["header"], "block.header"),
         commit=record_from_json(Commit, block["commit"], "block.commit"),
-        validators=ValidatorSet(
-            [record_from_json(Validator, v, f"validators[{i}]") for i, v in enumerate(validators)]
+        validators=_validators_json(doc["validators"], "validators"),
+        validator_changes=tuple(
+            _change_json(c, f"validator_changes[{i}]") for i, c in enumerate(changes)
         ),
     )
 
@@ -397,14 +456,26 @@ def verify_receipt(
         raise _fail("header", "the header does not hash to the receipt's block hash")
     if r.commit.block_hash != r.block_hash or r.commit.height != header.height:
         raise _fail("header", "the commit certificate is for another block")
+    # validator changes: from the genesis set, follow each certified change
+    try:
+        in_force = follow_validator_changes(
+            suite,
+            trusted.chain_id,
+            validator_set_from_genesis(trusted),
+            r.validator_changes,
+            header.height,
+        )
+    except VerificationError as exc:
+        raise _fail("validator changes", str(exc)) from None
     # validator set: the set that signed is the one the header names, and is trusted
     if validator_set_hash(suite, r.validators) != header.validators_hash:
         raise _fail("validator set", "the receipt's validator set is not the one the header names")
-    if r.validators != validator_set_from_genesis(trusted):
+    if r.validators != in_force:
         raise _fail(
             "validator set",
-            "the signing validator set differs from the genesis set; following certified "
-            "validator-set changes is not supported by receipt version 1 yet",
+            "the signing validator set is not the genesis set"
+            + (" followed through the receipt's certified changes" if r.validator_changes else "")
+            + f" (the set in force at height {header.height})",
         )
     # commit signatures: more than 2/3 of the voting power signed this block
     try:
@@ -474,7 +545,47 @@ def _check_receipt(r: EvidenceReceipt) -> None:
         raise _fail("receipt", "no evidence.anchored event carries the batch root")
 
 
-# NODE HELPERS
+def verify_timestamp(
+    token: bytes | str | os.PathLike[str],
+    ca: bytes | str | os.PathLike[str],
+    data: bytes | str | os.PathLike[str] | None = None,
+    *,
+    digest: bytes | None = None,
+    hash_name: str | None = None,
+) -> TokenInfo:
+    """Verify an RFC 3161 time-stamp response offline (what ``openssl ts -verify`` checks):
+    the token stamps the file's digest (or ``digest``), is signed by a time-stamping
+    certificate, and chains to the TSA CA ``ca`` (PEM bytes or path).
+
+    ``hash_name`` defaults to the token's imprint algorithm (SHA-256 or SM3).
+
+    Raises:
+        TimeStampError: ``check <name> failed: ...`` (see ``TOKEN_CHECKS``).
+    """
+    if (data is None) == (digest is None):
+        raise XinlianError("give exactly one of data (file bytes or path) and digest")
+    try:
+        der = token if isinstance(token, bytes) else Path(token).read_bytes()
+        pem = ca if isinstance(ca, bytes) else Path(ca).read_bytes()
+        roots = x509.load_pem_x509_certificates(pem)
+    except OSError as exc:
+        raise XinlianError(f"cannot read: {exc}") from None
+    except ValueError as exc:
+        raise XinlianError(f"the CA file is not PEM certificates: {exc}") from None
+    if digest is None:
+        assert data is not None
+        name = hash_name or read_token(der).hash_name
+        if name not in ("sha256", "sm3"):
+            raise XinlianError(f"unsupported imprint hash {name}")
+        digest = hash_stream([data], name) if isinstance(data, bytes) else hash_file(data, name)
+    return verify_token(der, digest, roots)
+
+
+# NODE OPERATIONS
+#
+# Each is a sans-I/O operation (see ``xinlian.sdk.session``) that the blocking ``Client``
+# and the ``AsyncClient`` both run: the functions below take a ``Client``; the
+# ``AsyncClient`` has the same methods, awaited (``anchor_evidence``, ``evidence_receipt``...).
 
 
 def anchor_calls(
@@ -488,13 +599,17 @@ def anchor_calls(
     max_gas: int = 10_000_000,
 ) -> list[Call]:
     """Split digests into ``evidence.anchor`` calls that fit ``max_tx_bytes`` (the chain's
-    limit), each with a gas limit sized to its batch. Duplicates are dropped."""
+    limit) and the app's 100,000 digests per call, each with a gas limit sized to its
+    batch. Duplicates are dropped."""
     if category not in CATEGORIES:
         raise XinlianError(f"unknown category {category!r}; categories are {list(CATEGORIES)}")
+    for i, d in enumerate(digests):
+        if not isinstance(d, bytes) or len(d) != 32:
+            raise XinlianError(f"digests[{i}] is not a 32-byte digest")
     unique = list(dict.fromkeys(digests))
     meta_d = dict(meta or {})
     room = max_tx_bytes - _TX_OVERHEAD - len(encode(meta_d)) - len(submitter_ref.encode())
-    per_tx = max(1, room // _DIGEST_WIRE)
+    per_tx = max(1, min(MAX_DIGESTS_PER_TX, room // _DIGEST_WIRE))
     calls: list[Call] = []
     for start in range(0, len(unique), per_tx):
         chunk = unique[start : start + per_tx]
@@ -505,11 +620,150 @@ def anchor_calls(
             "parent": parent,
             "meta": meta_d,
         }
-        gas = min(
-            max_gas, 100_000 + 10 * (len(chunk) * _DIGEST_WIRE + _TX_OVERHEAD) + 2_000 * len(chunk)
-        )
+        gas = min(max_gas, anchor_gas(len(chunk)))
         calls.append(Call(APP, "anchor", args, gas))
     return calls
+
+
+def anchor_gas(count: int) -> int:
+    """A gas limit that covers anchoring ``count`` new digests in one transaction
+    (intrinsic gas for its bytes, the batch tree, and one index write per digest)."""
+    return 100_000 + 10 * (count * _DIGEST_WIRE + _TX_OVERHEAD) + 2_000 * count
+
+
+def anchor_op(
+    session: Session,
+    digests: Sequence[bytes],
+    *,
+    category: str,
+    submitter_ref: str = "",
+    parent: bytes | None = None,
+    meta: Mapping[str, str] | None = None,
+    timeout: float = 120.0,
+    progress: Callable[[int], None] | None = None,
+) -> Op[list[TxResult]]:
+    """Anchor digests in as many transactions as the chain's size limit needs and wait
+    for them; one result per transaction. ``progress(n)`` gets digests sent so far."""
+    params = (yield from session.genesis_doc()).params
+    calls = anchor_calls(
+        digests,
+        category=category,
+        submitter_ref=submitter_ref,
+        parent=parent,
+        meta=meta,
+        max_tx_bytes=params.max_tx_bytes,
+        max_gas=params.max_gas_per_tx,
+    )
+    results: list[TxResult] = []
+    # Requests of at most ~2 MB of transactions (the API's body limit is 8 MB by default;
+    # the JSON carries them as hex), but at least one transaction each.
+    step = max(1, (2 << 20) // params.max_tx_bytes)
+    for start in range(0, len(calls), step):
+        group = calls[start : start + step]
+        sent = yield from session.send_many(group, wait=True, timeout=timeout, chunk_size=step)
+        results.extend(sent)
+        if progress is not None:
+            progress(sum(len(c.args["digests"]) for c in group if isinstance(c.args, Mapping)))
+    return results
+
+
+def _path(digest: bytes, tail: str = "") -> str:
+    if len(digest) != 32:
+        raise XinlianError(f"a digest is 32 bytes, got {len(digest)}")
+    return f"/v1/evidence/{digest.hex()}{tail}"
+
+
+def receipt_op(digest: bytes) -> Op[EvidenceReceipt]:
+    """``GET /v1/evidence/{digest}/receipt``, parsed (not verified)."""
+    body = yield from _get(_path(digest, "/receipt"))
+    try:
+        return EvidenceReceipt.from_json(body)
+    except VerificationError as exc:
+        raise ResponseError(str(exc)) from None
+
+
+def get_op(digest: bytes) -> Op[dict[str, Any] | None]:
+    """Where a digest was first anchored (bytes as hex), or None if it is not."""
+    try:
+        body = yield from _get(_path(digest))
+    except NotFoundError:
+        return None
+    if not isinstance(body, dict):
+        raise ResponseError("evidence record: expected an object")
+    return body
+
+
+def custody_op(digest: bytes) -> Op[list[dict[str, Any]]]:
+    """The chain of custody: the digest's record, its parent's, ... (empty if unknown)."""
+    try:
+        body = yield from _get(_path(digest, "/custody"))
+    except NotFoundError:
+        return []
+    if not isinstance(body, dict) or not isinstance(body.get("custody"), list):
+        raise ResponseError("custody: expected {'custody': [...]}")
+    return list(body["custody"])
+
+
+def by_submitter_op(
+    session: Session, address: str, start: int = 0, limit: int = 100
+) -> Op[dict[str, Any]]:
+    """Batches an account anchored, oldest first: ``{"total", "batches"}``."""
+    result = yield from session.query(
+        APP, "by_submitter", {"address": address, "start": start, "limit": limit}
+    )
+    if not isinstance(result, dict) or not isinstance(result.get("batches"), list):
+        raise ResponseError("evidence.by_submitter: expected {'total', 'batches'}")
+    return result
+
+
+def by_category_op(
+    session: Session, category: str, from_ms: int, to_ms: int, limit: int = 100, cursor: str = ""
+) -> Op[dict[str, Any]]:
+    """Batches of a category with block time in ``[from_ms, to_ms]``, oldest first:
+    ``{"batches", "next"}`` (pass ``next`` as ``cursor`` for the following page)."""
+    args = {"category": category, "from_ms": from_ms, "to_ms": to_ms}
+    result = yield from session.query(
+        APP, "by_category", {**args, "limit": limit, "cursor": cursor}
+    )
+    if not isinstance(result, dict) or not isinstance(result.get("batches"), list):
+        raise ResponseError("evidence.by_category: expected {'batches', 'next'}")
+    return result
+
+
+def timestamp_op(session: Session, digest: bytes, *, nonce: bool = True) -> Op[bytes]:
+    """An RFC 3161 time-stamp response (DER ``TimeStampResp``) for an anchored digest.
+
+    With ``nonce`` it POSTs a ``TimeStampReq`` with a fresh random nonce and checks the
+    answer carries it, else it GETs the token; either way it checks the token is granted
+    and stamps ``digest``. Verify the token itself with ``openssl ts -verify`` against
+    the TSA's CA certificate.
+    """
+    want: int | None = None
+    if nonce:
+        _, suite = yield from session.chain()
+        want = int.from_bytes(os.urandom(8), "big")
+        try:
+            query = make_request(suite.hash_name, digest, want)
+        except TimeStampError as exc:
+            raise XinlianError(str(exc)) from None
+        req = Request(
+            "POST",
+            _path(digest, "/timestamp"),
+            content=query,
+            content_type="application/timestamp-query",
+        )
+    else:
+        req = Request("GET", _path(digest, "/timestamp"))
+    resp = yield from _call(req)
+    if resp.status >= 400:
+        raise parse_problem(resp.status, resp.body, resp.text)
+    try:
+        info = read_token(resp.content)
+    except TimeStampError as exc:
+        raise ResponseError(f"the node's time-stamp answer: {exc}") from None
+    if info.digest != digest or info.nonce != want:
+        raise ResponseError("the time-stamp token is for another digest or request")
+    return resp.content
 
 
 def anchor(
@@ -523,44 +777,49 @@ def anchor(
     timeout: float = 120.0,
     progress: Callable[[int], None] | None = None,
 ) -> list[TxResult]:
-    """Anchor digests in as many transactions as the chain's size limit needs and wait
-    for them; one result per transaction. ``progress(n)`` gets digests sent so far."""
-    params = client.genesis().params
-    calls = anchor_calls(
-        digests,
-        category=category,
-        submitter_ref=submitter_ref,
-        parent=parent,
-        meta=meta,
-        max_tx_bytes=params.max_tx_bytes,
-        max_gas=params.max_gas_per_tx,
+    """Anchor digests (see :func:`anchor_op`); one result per transaction."""
+    return client._run(
+        anchor_op(
+            client.session,
+            digests,
+            category=category,
+            submitter_ref=submitter_ref,
+            parent=parent,
+            meta=meta,
+            timeout=timeout,
+            progress=progress,
+        )
     )
-    results: list[TxResult] = []
-    # Requests of at most ~2 MB (the API's body limit is 8 MB by default).
-    step = max(1, (2 << 20) // params.max_tx_bytes)
-    for start in range(0, len(calls), step):
-        group = calls[start : start + step]
-        results.extend(client.send_many(group, wait=True, timeout=timeout, chunk_size=step))
-        if progress is not None:
-            progress(sum(len(c.args["digests"]) for c in group if isinstance(c.args, Mapping)))
-    return results
 
 
 def fetch_receipt(client: Client, digest: bytes) -> EvidenceReceipt:
     """The receipt of an anchored digest (``GET /v1/evidence/{digest}/receipt``); parse
     only: verify it with :func:`verify_receipt`."""
-    from xinlian.sdk.session import _get
-
-    body = client._run(_get(f"/v1/evidence/{digest.hex()}/receipt"))
-    try:
-        return EvidenceReceipt.from_json(body)
-    except VerificationError as exc:
-        raise ResponseError(str(exc)) from None
+    return client._run(receipt_op(digest))
 
 
 def get_evidence(client: Client, digest: bytes) -> dict[str, Any] | None:
     """The first anchor of a digest as the node reports it (bytes as hex), or None."""
-    result = client.query(APP, "get", {"digest": digest})
-    if result is not None and not isinstance(result, dict):
-        raise ResponseError("evidence.get returned neither a record nor null")
-    return result
+    return client._run(get_op(digest))
+
+
+def custody(client: Client, digest: bytes) -> list[dict[str, Any]]:
+    """The chain of custody of a digest (see :func:`custody_op`)."""
+    return client._run(custody_op(digest))
+
+
+def by_submitter(client: Client, address: str, start: int = 0, limit: int = 100) -> dict[str, Any]:
+    """Batches an account anchored (see :func:`by_submitter_op`)."""
+    return client._run(by_submitter_op(client.session, address, start, limit))
+
+
+def by_category(
+    client: Client, category: str, from_ms: int, to_ms: int, limit: int = 100, cursor: str = ""
+) -> dict[str, Any]:
+    """Batches of a category in a time range (see :func:`by_category_op`)."""
+    return client._run(by_category_op(client.session, category, from_ms, to_ms, limit, cursor))
+
+
+def timestamp(client: Client, digest: bytes, *, nonce: bool = True) -> bytes:
+    """An RFC 3161 time-stamp response for an anchored digest (see :func:`timestamp_op`)."""
+    return client._run(timestamp_op(client.session, digest, nonce=nonce))

@@ -105,17 +105,20 @@ class Response:
     status: int
     body: Any
     text: str = ""
+    #: The raw body when it is not JSON (binary answers such as RFC 3161 tokens).
+    content: bytes = b""
 
     @classmethod
     def from_bytes(cls, status: int, content: bytes) -> Response:
-        """Parse a body that should be JSON (kept as text when it is not)."""
+        """Parse a body that should be JSON (kept as text, and as bytes, when it is not)."""
         body: Any = None
         if content:
             try:
                 body = msgspec.json.decode(content)
             except msgspec.DecodeError:
                 body = None
-        return cls(status, body, content[:2000].decode("utf-8", errors="replace"))
+        raw = content if body is None else b""
+        return cls(status, body, content[:2000].decode("utf-8", errors="replace"), raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,13 +290,17 @@ class Session:
         if found is not None:
             return found
         changes = parse_validator_changes((yield from _get("/v1/validators/changes")))
+        chain_id, _ = yield from self._chain()
         try:
-            self._known_sets.update(follow_validator_changes(suite, trusted, changes))
+            follow_validator_changes(suite, chain_id, trusted, changes)
         except VerificationError:
             if self.genesis is not None:
                 raise
             # Trust on first use started from a later set: the history before it is not
             # checked (pin a genesis file to check it).
+        else:
+            for change in changes:
+                self._known_sets[validator_set_hash(suite, change.validators)] = change.validators
         found = self._known_sets.get(header.validators_hash)
         if found is None and self.genesis is None:
             vs, claimed = parse_validators(

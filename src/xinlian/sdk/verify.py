@@ -9,11 +9,14 @@ header. Every ``verify_*`` function returns normally when the claim holds and ra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
-from xinlian.codec import encode
+from xinlian.codec import encode, to_builtins
 from xinlian.crypto import CryptoError, CryptoSuite, get_suite
 from xinlian.crypto.certificate import CertificateError
 from xinlian.crypto.certificate import verify_commit as _verify_commit
@@ -117,55 +120,67 @@ def verify_commit(
         raise VerificationError(str(exc)) from None
 
 
-class ValidatorChange(msgspec.Struct, frozen=True):
-    """A block that changed the validator set: its header, its commit certificate (by the
-    set before) and the new set that the header's ``next_validators_hash`` names."""
+@dataclass(frozen=True, slots=True)
+class ValidatorChange:
+    """A certified validator-set change: the header of the last block signed by the old
+    set (its ``next_validators_hash`` names the new set), that block's commit
+    certificate, and the new set, which signs from the next height on."""
 
     header: BlockHeader
     commit: Commit
     validators: ValidatorSet
 
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (as in ``/v1/validators/changes`` and evidence receipts)."""
+        return {
+            "header": to_builtins(self.header),
+            "commit": to_builtins(self.commit),
+            "validators": [to_builtins(v) for v in self.validators.validators],
+        }
+
 
 def follow_validator_changes(
-    suite: CryptoSuite, trusted: ValidatorSet, changes: list[ValidatorChange]
-) -> dict[bytes, ValidatorSet]:
-    """Every validator set reachable from ``trusted`` by certified changes, by hash.
+    suite: CryptoSuite,
+    chain_id: str,
+    start: ValidatorSet,
+    changes: Sequence[ValidatorChange],
+    before: int | None = None,
+) -> ValidatorSet:
+    """The validator set in force after ``changes``, starting from the trusted ``start``.
 
-    Changes are applied in height order: a change counts only if the set trusted at that
-    point certified its block and the new set hashes to the header's
-    ``next_validators_hash``. A change signed by a set not yet trusted is refused.
+    Each change must be of this chain, strictly after the previous one (and below height
+    ``before`` when given); its header must be certified by the set in force (more than
+    two thirds of its power signed the commit), it must name a change, and the new set
+    must be the one the header's ``next_validators_hash`` names.
 
     Raises:
-        VerificationError: a change is out of order, not certified, or names another set.
+        VerificationError: ``change <i> at height <h>: <what is wrong>``.
     """
-    current = trusted
-    known = {validator_set_hash(suite, trusted): trusted}
-    last_height = 0
-    for change in sorted(changes, key=lambda c: c.header.height):
-        header = change.header
-        if header.height <= last_height:
-            raise VerificationError(f"validator change at height {header.height} is repeated")
-        last_height = header.height
-        if header.validators_hash != validator_set_hash(suite, current):
+    in_force, last = start, 0
+    for i, change in enumerate(changes):
+        h = change.header
+        where = f"change {i} at height {h.height}"
+        if h.chain_id != chain_id:
+            raise VerificationError(f"{where}: header is of chain {h.chain_id!r}")
+        if not last < h.height or (before is not None and h.height >= before):
+            limit = "" if before is None else f" and before {before}"
             raise VerificationError(
-                f"validator change at height {header.height} is signed by a set that the "
-                "previous changes do not lead to"
+                f"{where}: changes must be in height order, after {last}{limit}"
             )
         try:
-            verify_commit(suite, header, change.commit, current)
+            verify_commit(suite, h, change.commit, in_force)
         except VerificationError as exc:
+            raise VerificationError(f"{where}: {exc}") from None
+        if h.next_validators_hash == h.validators_hash:
+            raise VerificationError(f"{where}: the header names no change")
+        if validator_set_hash(suite, change.validators) != h.next_validators_hash:
             raise VerificationError(
-                f"validator change at height {header.height} is not certified: {exc}"
-            ) from None
-        new_hash = validator_set_hash(suite, change.validators)
-        if new_hash != header.next_validators_hash:
-            raise VerificationError(
-                f"validator change at height {header.height}: the new set is not the one "
-                "the header names"
+                f"{where}: the new validator set is not the one the header names next"
             )
-        current = change.validators
-        known[new_hash] = current
-    return known
+        if change.validators.total_power <= 0:
+            raise VerificationError(f"{where}: the new set has no voting power")
+        in_force, last = change.validators, h.height
+    return in_force
 
 
 def verify_tx_proof(

@@ -33,12 +33,19 @@ class GenesisValidator(Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class ChainParams(Struct, frozen=True, forbid_unknown_fields=True):
-    """Consensus-relevant limits every node must agree on."""
+    """Consensus-relevant limits every node must agree on.
+
+    ``max_tx_bytes`` leaves room for one evidence batch of 100,000 digests (34 bytes each
+    on the wire, about 3.4 MB); intrinsic gas (10 per byte) prices a large transaction, and
+    ``max_gas_per_tx`` covers such a batch (about 177 million gas: bytes, hashing and one
+    index write per digest). ``max_block_bytes`` bounds the sum of a block's transaction
+    bytes, so a block holds at most two such batches whatever ``max_block_txs`` says.
+    """
 
     max_block_txs: int = 20000
-    max_block_bytes: int = 16 * 1024 * 1024
-    max_tx_bytes: int = 65536
-    max_gas_per_tx: int = 10_000_000
+    max_tx_bytes: int = 3_670_016
+    max_gas_per_tx: int = 250_000_000
+    max_block_bytes: int = 8_388_608
 
 
 class Genesis(Struct, frozen=True, forbid_unknown_fields=True):

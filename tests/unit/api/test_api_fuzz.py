@@ -5,10 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import schemathesis
+from asn1crypto import tsp
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from xinlian.api.spec import openapi_spec
 
+
+# RFC 3161 requests: random bytes, and well-formed TimeStampReqs (SHA-256 imprint of "x",
+# which is not anchored; SHA-1, refused) so that the parser's success path is fuzzed too.
+def _tsq(algorithm: str, size: int) -> bytes:
+    imprint = {"hash_algorithm": {"algorithm": algorithm}, "hashed_message": b"x" * size}
+    return bytes(tsp.TimeStampReq({"version": "v1", "message_imprint": imprint}).dump())
+
+
+schemathesis.openapi.media_type(
+    "application/timestamp-query",
+    st.one_of(st.binary(max_size=300), st.sampled_from([_tsq("sha256", 32), _tsq("sha1", 20)])),
+)
 schema = schemathesis.openapi.from_dict(openapi_spec())
 
 

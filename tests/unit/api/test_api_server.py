@@ -271,9 +271,15 @@ def test_submit_rejects_bad_transactions(live_node: Any, writer: Sender) -> None
     assert "unknown sender" in doc["detail"]
     old = writer.tx(nonce=0)
     _problem(*call(url, "POST", "/v1/transactions", {"tx": old.hex()}), 400, "nonce_too_low")
-    fresh = writer.tx(args={"key": "dup", "value": "1"})
-    assert call(url, "POST", "/v1/transactions", {"tx": fresh.hex()})[0] == 202
-    _problem(*call(url, "POST", "/v1/transactions", {"tx": fresh.hex()}), 409)
+    # A transaction one nonce ahead stays pending (nothing fills the gap yet), so sending it
+    # again is a duplicate whatever the block timing; then fill the gap.
+    ahead = writer.tx(args={"key": "dup", "value": "1"}, nonce=writer.nonce + 1)
+    assert call(url, "POST", "/v1/transactions", {"tx": ahead.hex()})[0] == 202
+    _problem(*call(url, "POST", "/v1/transactions", {"tx": ahead.hex()}), 409)
+    gap = writer.tx(args={"key": "gap", "value": "1"})
+    assert call(url, "POST", "/v1/transactions", {"tx": gap.hex()})[0] == 202
+    writer.nonce += 1  # the pending one ahead takes the next nonce
+    wait_committed(url, SUITE.hash(ahead).hex())
     low_gas = writer.tx(gas_limit=10, nonce=writer.nonce)
     status, ctype, doc = call(url, "POST", "/v1/transactions", {"tx": low_gas.hex()})
     _problem(status, ctype, doc, 403, "refused")

@@ -12,7 +12,6 @@ from xinlian.apps import evidence
 from xinlian.codec import decode, encode
 from xinlian.crypto.merkle import merkle_root
 from xinlian.types import TxStatus
-from xinlian.types.genesis import ChainParams
 
 
 def d(i: int | str) -> bytes:
@@ -150,27 +149,16 @@ def test_gas_grows_with_the_batch(world: Any) -> None:
     assert big.gas_used > small.gas_used + 100 * evidence.GAS_PER_DIGEST
 
 
-def test_largest_batch_within_the_default_tx_limit(world: Any, helpers: SimpleNamespace) -> None:
-    limit = world.genesis.params.max_tx_bytes
-    n = (limit - 400) // 34
-    args = anchor_args([d(i) for i in range(n)])
-    gas = world.genesis.params.max_gas_per_tx
-    env = world.tx("writer_a", "evidence", "anchor", args, gas_limit=gas)
-    assert len(env.raw) <= limit
-    result = world.run([env])
-    (receipt,) = result.receipts
-    assert receipt.status == TxStatus.OK, receipt.error
-    assert receipt.events[0].attributes["count"] == str(n)
-
-
-def test_100k_digests_in_one_call_with_raised_limits(helpers: SimpleNamespace) -> None:
-    params = ChainParams(max_tx_bytes=4_000_000, max_gas_per_tx=400_000_000)
-    world = helpers.World(helpers.make_genesis(params=params))
+def test_100k_digests_in_one_call_within_the_default_limits(world: Any) -> None:
+    params = world.genesis.params
     digests = [d(i) for i in range(evidence.MAX_DIGESTS)]
-    r = world.call(
+    env = world.tx(
         "writer_a", "evidence", "anchor", anchor_args(digests), gas_limit=params.max_gas_per_tx
     )
+    assert len(env.raw) <= params.max_tx_bytes <= params.max_block_bytes
+    (r,) = world.run([env]).receipts
     assert r.status == TxStatus.OK, r.error
+    assert r.gas_used <= params.max_gas_per_tx
     assert r.events[0].attributes["count"] == "100000"
     assert world.query("evidence", "get", {"digest": digests[-1]})["index"] == 99_999
     assert len(encode(r.events)) < 300  # one event for the whole batch

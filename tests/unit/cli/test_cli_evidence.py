@@ -39,7 +39,7 @@ def test_anchor_dir_receipt_verify_and_tamper(live_node: Any, tmp_path: Path) ->
     assert "judicial" in got.output and "court = HZ" in got.output
     receipt = tmp_path / "b.receipt.json"
     _run("evidence", "receipt", digest, "-o", str(receipt), *url)
-    assert json.loads(receipt.read_text())["version"] == 1
+    assert json.loads(receipt.read_text())["version"] == 2
 
     target = folder / "sub" / "b.bin"
     ok = _run("evidence", "verify", str(target), "--receipt", str(receipt), "--genesis", genesis)
@@ -84,3 +84,60 @@ def test_anchor_files_and_errors(live_node: Any, tmp_path: Path) -> None:
     assert "is not anchored" in missing.output
     bad_meta = _run("evidence", "anchor", str(f), "--key", key, "--meta", "nokey", *url, code=1)
     assert "KEY=VALUE" in bad_meta.output
+
+
+def test_timestamp_custody_and_list(live_node: Any, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    doc_file = tmp_path / "seized.img"
+    doc_file.write_bytes(b"seized media image" * 1000)
+    copy = tmp_path / "copy.img"
+    copy.write_bytes(b"working copy" * 1000)
+    key = str(live_node.layout.key_dir / "org3-writer.key")
+    url = ["--url", live_node.url]
+    out = _run("evidence", "anchor", str(doc_file), "--key", key, "--category", "enforcement",
+               "--json", *url)  # fmt: skip
+    parent = json.loads(out.stdout)["files"][0]["digest"]
+    out = _run("evidence", "anchor", str(copy), "--key", key, "--category", "enforcement",
+               "--parent", parent, "--json", *url)  # fmt: skip
+    child = json.loads(out.stdout)["files"][0]["digest"]
+
+    chain = _run("evidence", "custody", child, "--json", *url)
+    assert [c["digest"] for c in json.loads(chain.stdout)["custody"]] == [child, parent]
+    assert parent in _run("evidence", "custody", child, *url).output
+    _run("evidence", "custody", "ab" * 32, *url, code=1)
+
+    token = tmp_path / "copy.tsr"
+    got = _run("evidence", "timestamp", str(copy), "-o", str(token), *url)
+    assert "genTime" in got.output and child in got.output
+    if shutil.which("openssl"):
+        done = subprocess.run(
+            ["openssl", "ts", "-verify", "-data", str(copy), "-in", str(token),
+             "-CAfile", str(live_node.layout.root / "tsa-ca.pem")],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert "Verification: OK" in done.stdout, done.stderr
+    ca = str(live_node.layout.root / "tsa-ca.pem")
+    ok = _run("evidence", "verify-timestamp", str(copy), "--token", str(token), "--ca", ca)
+    assert ok.output.startswith("OK:") and "genTime" in ok.output
+    bad = _run("evidence", "verify-timestamp", str(doc_file), "--token", str(token), "--ca", ca,
+               code=1)  # fmt: skip
+    assert "check imprint failed" in bad.output
+    info = json.loads(
+        _run("evidence", "timestamp", child, "-o", str(token), "--no-nonce", "--json", *url).stdout
+    )
+    assert info["digest"] == child and info["hash"] == "sha256"
+    bad = _run("evidence", "timestamp", "cd" * 32, "-o", str(token), *url, code=1)
+    assert "not anchored" in bad.output
+    _run("evidence", "timestamp", "nothex", "-o", str(token), *url, code=1)
+
+    address = json.loads((live_node.layout.key_dir / "org3-writer.key").read_text())["address"]
+    mine = json.loads(_run("evidence", "list", "--submitter", address, "--json", *url).stdout)
+    assert mine["total"] >= 2 and mine["batches"][-1]["category"] == "enforcement"
+    listed = _run("evidence", "list", "--category", "enforcement", "--json", *url)
+    assert any(b["parent"] == parent for b in json.loads(listed.stdout)["batches"])
+    assert "batches" in _run("evidence", "list", "--category", "enforcement", "--from",
+                             "2020-01-01", "--to", "2020-01-02", *url).output  # fmt: skip
+    _run("evidence", "list", *url, code=1)
+    _run("evidence", "list", "--category", "judicial", "--from", "yesterday", *url, code=1)

@@ -273,3 +273,23 @@ def test_events_from_height_and_limit(chain: Chain) -> None:
 
 def test_events_limit_zero_yields_nothing(chain: Chain) -> None:
     assert events(chain, "kv.put", limit=0) == []
+
+
+def test_validator_sets_by_hash_and_the_heights_that_change_them() -> None:
+    from xinlian.storage import MemoryStore, WriteBatch
+    from xinlian.types import Validator, ValidatorSet
+
+    ledger = Ledger(MemoryStore(), sha256)
+    first = ValidatorSet([Validator(b"\x01" * 32, 1, "a")])
+    second = ValidatorSet([Validator(b"\x01" * 32, 1, "a"), Validator(b"\x02" * 32, 2, "b")])
+    batch = WriteBatch()
+    for vs in (first, second):
+        ledger.stage_validator_set(sha256(encode(vs)), vs, batch)
+    for height in (300, 7, 1 << 40):
+        ledger.stage_validator_change(height, batch)
+    assert ledger.validator_changes() == []  # staged only
+    ledger._store.write(batch)
+    assert ledger.validator_set(sha256(encode(second))) == second
+    assert ledger.validator_changes() == [7, 300, 1 << 40]  # in height order
+    with pytest.raises(NotFound, match="no validator set"):
+        ledger.validator_set(b"\x09" * 32)

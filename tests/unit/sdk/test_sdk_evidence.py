@@ -153,7 +153,7 @@ def test_receipt_round_trips_through_json(chain: tuple[Genesis, dict[str, Any]])
     parsed = load_receipt(doc)
     assert parsed.to_json() == doc
     assert load_receipt(parsed.dumps()) == parsed
-    assert doc["version"] == 1
+    assert doc["version"] == 2
 
 
 def test_exactly_one_subject(chain: tuple[Genesis, dict[str, Any]]) -> None:
@@ -330,7 +330,7 @@ def test_wrong_genesis(chain: tuple[Genesis, dict[str, Any]]) -> None:
 @pytest.mark.parametrize(
     "mutate",
     [
-        lambda d: d.update(version=2),
+        lambda d: d.update(version=3),
         lambda d: d.pop("block"),
         lambda d: d["batch"].update(root="zz"),
         lambda d: d["transaction"].update(height=-1),
@@ -352,3 +352,21 @@ def test_anchor_calls_split_by_tx_size() -> None:
     assert all(c.gas_limit is not None and c.gas_limit <= 10_000_000 for c in calls)
     with pytest.raises(XinlianError, match="unknown category"):
         anchor_calls(digests, category="bogus")
+    with pytest.raises(XinlianError, match=r"digests\[1\] is not a 32-byte digest"):
+        anchor_calls([digests[0], b"short"], category="other")
+
+
+def test_anchor_calls_respect_the_app_limit_with_default_chain_limits() -> None:
+    from xinlian.apps.evidence import MAX_DIGESTS
+    from xinlian.types.genesis import ChainParams
+
+    params = ChainParams()
+    digests = [hashlib.sha256(b"%d" % i).digest() for i in range(250_001)]
+    calls = anchor_calls(
+        digests, category="other", max_tx_bytes=params.max_tx_bytes,
+        max_gas=params.max_gas_per_tx,
+    )  # fmt: skip
+    sizes = [len(c.args["digests"]) for c in calls]  # type: ignore[index]
+    assert sizes == [MAX_DIGESTS, MAX_DIGESTS, 50_001]
+    assert all(c.gas_limit == min(params.max_gas_per_tx, c.gas_limit) for c in calls)
+    assert calls[0].gas_limit is not None and calls[0].gas_limit > 177_000_000

@@ -135,7 +135,7 @@ def test_genesis_json_rejects_unknown_fields_and_fills_defaults() -> None:
     )
     genesis = msgspec.json.decode(doc, type=Genesis)
     assert genesis.orgs == [GenesisOrg("a", "A")]
-    assert genesis.params == ChainParams(20000, 16 * 1024 * 1024, 65536, 10_000_000)
+    assert genesis.params == ChainParams(20000, 3_670_016, 250_000_000, 8_388_608)
     with pytest.raises(msgspec.ValidationError, match="unknown field `colour`"):
         msgspec.json.decode(doc[:-1] + b', "colour": 1}', type=Genesis)
 
