@@ -40,7 +40,7 @@ def height(node: NodeProcess) -> int:
 def wait_until(
     what: str,
     cond: Callable[[], bool],
-    timeout: float = 60.0,
+    timeout: float = 90.0,
     nodes: list[NodeProcess] | None = None,
 ) -> None:
     """Poll ``cond`` until it holds; fail with ``what`` (and the nodes' heights and log
