@@ -11,6 +11,10 @@ Actions (``action`` and its ``params``)::
     remove_org    {"id"}
     grant_role    {"address", "role"}      roles that reach across organisations
     revoke_role   {"address", "role"}
+    approve_contract_upgrade {"address", "code_hash" (bytes)}
+                                           lets the owner of a contract deployed with the
+                                           "governance" upgrade policy replace its code
+                                           with the source of that hash (once)
 
 State layout (under ``governance/``)::
 
@@ -58,11 +62,24 @@ class RoleParams(Struct, frozen=True, forbid_unknown_fields=True):
     role: str
 
 
+class UpgradeParams(Struct, frozen=True, forbid_unknown_fields=True):
+    """Parameters of ``approve_contract_upgrade``."""
+
+    address: str
+    code_hash: bytes
+
+
+#: The contracts app's keys governance reads and writes (see xinlian.contracts.records).
+CONTRACTS_APP = "contracts"
+CONTRACT_POLICY_PREFIX = b"policy/"
+CONTRACT_UPGRADE_PREFIX = b"upgrade/"
+
 ACTIONS: dict[str, type] = {
     "add_org": AddOrgParams,
     "remove_org": OrgIdParams,
     "grant_role": RoleParams,
     "revoke_role": RoleParams,
+    "approve_contract_upgrade": UpgradeParams,
 }
 
 
@@ -245,6 +262,8 @@ def _validate(ctx: CallContext, action: str, params: object) -> None:
             f"no active organisation {params.id!r}",
             TxStatus.INVALID_ARGS,
         )
+    elif isinstance(params, UpgradeParams):
+        _validate_upgrade(ctx, params)
     elif isinstance(params, RoleParams):
         require(
             params.role in identity.ROLE_NAMES,
@@ -256,6 +275,22 @@ def _validate(ctx: CallContext, action: str, params: object) -> None:
             f"no account {params.address}",
             TxStatus.INVALID_ARGS,
         )
+
+
+def _validate_upgrade(ctx: CallContext, params: UpgradeParams) -> None:
+    contracts = ctx.state.app_state(CONTRACTS_APP)
+    require(
+        len(params.code_hash) == len(ctx.suite.hash(b"")),
+        f"code_hash must be a {ctx.suite.name} hash",
+        TxStatus.INVALID_ARGS,
+    )
+    policy = contracts.get(CONTRACT_POLICY_PREFIX + params.address.encode())
+    require(policy is not None, f"no contract {params.address!r}", TxStatus.INVALID_ARGS)
+    require(
+        policy == encode("governance"),
+        f"contract {params.address} is immutable (deployed without an upgrade policy)",
+        TxStatus.INVALID_ARGS,
+    )
 
 
 def _apply(ctx: CallContext, action: str, params: object) -> None:
@@ -278,6 +313,10 @@ def _apply(ctx: CallContext, action: str, params: object) -> None:
         assert org is not None
         ident.put(identity.org_key(org.id), encode(identity.Org(org.id, org.name, False)))
         ctx.state.put(b"orgs", encode([m for m in members if m != params.id]))
+    elif isinstance(params, UpgradeParams):
+        ctx.state.app_state(CONTRACTS_APP).put(
+            CONTRACT_UPGRADE_PREFIX + params.address.encode(), params.code_hash
+        )
     elif isinstance(params, RoleParams):
         account = identity.load_account(ident.get(identity.account_key(params.address)))
         assert account is not None

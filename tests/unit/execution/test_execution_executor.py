@@ -323,7 +323,7 @@ def test_unknown_target(world: Any) -> None:
     assert receipt.status == TxStatus.UNKNOWN_TARGET
     assert (
         receipt.error == "unknown target 'nope'; built-in apps are "
-        "['evidence', 'governance', 'identity', 'kv']"
+        "['contracts', 'evidence', 'governance', 'identity', 'kv']"
     )
     assert world.nonce("writer_a") == 1
 
