@@ -12,7 +12,7 @@ from xinlian.codec import decode, encode_args
 from xinlian.execution import InvalidBlock, Mode
 from xinlian.types import Event, TxStatus
 
-ACTIONS = "['add_org', 'grant_role', 'remove_org', 'revoke_role']"
+ACTIONS = "['add_org', 'approve_contract_upgrade', 'grant_role', 'remove_org', 'revoke_role']"
 
 
 def add_org_args(helpers: SimpleNamespace, org_id: str, admin: str) -> dict[str, Any]:
