@@ -23,7 +23,7 @@ from xinlian.apps.base import CallContext, CallError, Method, StateView, require
 from xinlian.apps.governance import CONTRACT_POLICY_PREFIX, CONTRACT_UPGRADE_PREFIX
 from xinlian.codec import CodecError, decode, encode, encode_args
 from xinlian.contracts.errors import ContractRejected
-from xinlian.contracts.limits import CGAS
+from xinlian.contracts.limits import CGAS, MAX_SOURCE_BYTES
 from xinlian.contracts.records import (
     DEPLOYER_ROLE,
     NAME,
@@ -90,6 +90,8 @@ def _host(ctx: CallContext) -> ContractHost:
 
 def _compile(ctx: CallContext, source: str) -> Any:
     size = len(source.encode("utf-8", "surrogatepass"))
+    if size > MAX_SOURCE_BYTES:  # refuse before charging for it
+        raise ContractRejected(f"source is {size} bytes, limit {MAX_SOURCE_BYTES}")
     ctx.charge(CGAS.deploy_byte * size)
     return compile_source(source)
 

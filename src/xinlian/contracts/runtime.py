@@ -344,6 +344,9 @@ class Map(_Storage):
     def __contains__(self, key: Any) -> bool:
         return self._read(self._entry(key)) is not _MISSING
 
+    def __iter__(self) -> Any:
+        raise fault("storage maps cannot be iterated (keep a list of keys in a Value)")
+
 
 class _Instance:
     """One instantiation of a contract module for one call."""
