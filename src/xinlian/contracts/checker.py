@@ -15,8 +15,8 @@ outside the subset the runtime can meter and contain. Allowed:
   attribute names (methods of str, bytes, list, dict and int, and the contract API).
 
 Refused, with the reason given in the error: imports of anything but ``contract``, names
-and attributes starting with ``_``, reflection builtins (``getattr``, ``type``, ``eval``,
-...), classes, lambdas, nested functions, ``global``/``nonlocal``, ``try``/``raise``/
+starting with ``__`` or ``_x`` (the runtime's), attributes starting with ``_``, reflection
+builtins (``getattr``, ``type``, ``eval``, ...), classes, lambdas, nested functions, ``global``/``nonlocal``, ``try``/``raise``/
 ``assert``/``with``, generators (``yield``), ``async``, floats and complex numbers, true
 division, sets (unordered), ``*``/``**`` unpacking, walrus, ``match``
 and format specs in f-strings.
@@ -339,8 +339,8 @@ def _check_depth(tree: ast.Module) -> None:
 
 
 def _check_name(node: ast.AST, name: str) -> None:
-    if name.startswith("_"):
-        raise _refuse(node, f"name {name!r}: names starting with '_' are reserved")
+    if name.startswith(("__", "_x")):
+        raise _refuse(node, f"name {name!r}: names starting with '__' or '_x' are reserved")
     if name in FORBIDDEN_NAMES:
         raise _refuse(node, f"name {name!r} is not available to contracts")
     if len(name) > MAX_NAME:

@@ -1,0 +1,138 @@
+"""Upgrades through governance, calls between contracts and to built-in apps, metering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xinlian.codec import decode, encode_args
+from xinlian.contracts import compile_source
+from xinlian.types import TxStatus
+
+V1 = """
+from contract import Value, export, view
+
+count = Value("count", 0)
+
+
+@export
+def bump() -> int:
+    count.set(count.get() + 1)
+    return count.get()
+
+
+@view
+def version() -> int:
+    return 1
+"""
+V2 = V1.replace("return 1", "return 2")
+
+
+def _approve(cw: Any, address: str, source: str) -> str:
+    code_hash = cw.helpers.SUITE.hash(source.encode())
+    params = encode_args({"address": address, "code_hash": code_hash})
+    r = cw.call(
+        "admin_a",
+        "governance",
+        "propose",
+        {"action": "approve_contract_upgrade", "params": params},
+    )
+    assert r.status == TxStatus.OK, r.error
+    pid = decode(r.output, int)
+    cw.call("admin_b", "governance", "vote", {"id": pid})
+    r = cw.call("admin_c", "governance", "vote", {"id": pid})
+    return decode(r.output, str)
+
+
+def test_upgrade_needs_policy_approval_and_owner_and_keeps_storage(cw: Any) -> None:
+    address = cw.deploy(V1, policy="governance")
+    cw.output(cw.call("dev_a", address, "bump", {}))
+    r = cw.call("dev_a", "contracts", "upgrade", {"address": address, "source": V2})
+    assert r.status == TxStatus.PERMISSION_DENIED
+    assert "governance has not approved code hash" in r.error
+    assert _approve(cw, address, V2) == "passed"
+    r = cw.call("writer_a", "contracts", "upgrade", {"address": address, "source": V2})
+    assert (r.status, r.error) == (
+        TxStatus.PERMISSION_DENIED,
+        f"only the owner {cw.helpers.address('dev_a')} may upgrade {address}",
+    )
+    r = cw.call("dev_a", "contracts", "upgrade", {"address": address, "source": V2})
+    assert cw.output(r) == 2
+    assert cw.query(address, "version", {}) == 2
+    assert cw.output(cw.call("dev_a", address, "bump", {})) == 2  # storage kept
+    meta = cw.query("contracts", "get", {"address": address})
+    assert meta.version == 2 and meta.code_hash == cw.helpers.SUITE.hash(V2.encode())
+    # The approval was used up.
+    r = cw.call("dev_a", "contracts", "upgrade", {"address": address, "source": V2})
+    assert r.status == TxStatus.PERMISSION_DENIED
+
+
+def test_immutable_contracts_cannot_be_approved_for_upgrade(cw: Any) -> None:
+    address = cw.deploy(V1)
+    code_hash = cw.helpers.SUITE.hash(V2.encode())
+    params = encode_args({"address": address, "code_hash": code_hash})
+    r = cw.call(
+        "admin_a", "governance", "propose", {"action": "approve_contract_upgrade", "params": params}
+    )
+    assert r.status == TxStatus.INVALID_ARGS
+    assert "is immutable" in r.error
+
+
+CALLER = """
+from contract import call, call_app, ctx, export, view
+
+
+@export
+def relay(counter: str) -> int:
+    return call(counter, "bump")
+
+
+@view
+def org_of(address: str) -> str:
+    return call_app("identity", "get_account", address=address)["org"]
+"""
+
+
+def test_calls_between_contracts_and_to_apps(cw: Any) -> None:
+    counter = cw.deploy(V1)
+    caller = cw.deploy(CALLER)
+    assert cw.output(cw.call("writer_a", caller, "relay", {"counter": counter})) == 1
+    assert cw.output(cw.call("writer_a", caller, "relay", {"counter": counter})) == 2
+    assert cw.query(caller, "org_of", {"address": cw.helpers.address("writer_b")}) == "b"
+    r = cw.call("writer_a", caller, "relay", {"counter": "c" + "1" * 40})
+    assert r.status == TxStatus.UNKNOWN_TARGET
+
+
+LOOP = """
+from contract import export
+
+
+@export
+def spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+"""
+
+
+def test_loop_gas_grows_by_a_fixed_amount_per_iteration(cw: Any) -> None:
+    address = cw.deploy(LOOP)
+    used = []
+    for n in (0, 1, 2, 10):
+        r = cw.call("dev_a", address, "spin", {"n": n})
+        assert cw.output(r) == sum(range(n))
+        used.append(r.gas_used)
+    per_iteration = used[2] - used[1]
+    assert per_iteration > 0
+    assert used[3] - used[1] == 9 * per_iteration
+    # Each iteration charges the loop body's syntax nodes plus one: `total += i` is
+    # AugAssign, Name, Store, Add, Name, Load (6).
+    assert per_iteration == 7
+
+
+def test_compile_reports_the_interface() -> None:
+    compiled = compile_source(CALLER)
+    assert [(m.name, m.params, m.returns, m.readonly) for m in compiled.methods] == [
+        ("relay", [("counter", "str")], "int", False),
+        ("org_of", [("address", "str")], "str", True),
+    ]
