@@ -16,10 +16,10 @@ outside the subset the runtime can meter and contain. Allowed:
 
 Refused, with the reason given in the error: imports of anything but ``contract``, names
 starting with ``__`` or ``_x`` (the runtime's), attributes starting with ``_``, reflection
-builtins (``getattr``, ``type``, ``eval``, ...), classes, lambdas, nested functions, ``global``/``nonlocal``, ``try``/``raise``/
-``assert``/``with``, generators (``yield``), ``async``, floats and complex numbers, true
-division, sets (unordered), ``*``/``**`` unpacking, walrus, ``match``
-and format specs in f-strings.
+builtins (``getattr``, ``type``, ``eval``, ...), classes, lambdas, nested functions,
+``global``/``nonlocal``, ``try``/``raise``/``assert``/``with``, generators (``yield``),
+``async``, floats and complex numbers, true division, sets (unordered), ``*``/``**``
+unpacking, walrus, ``match`` and format specs in f-strings.
 """
 
 from __future__ import annotations

@@ -532,4 +532,11 @@ def test_encode_args_and_record_encodings_agree_for_execution(world: Any) -> Non
 
 
 def test_role_enum_values() -> None:
-    assert [r.value for r in Role] == ["admin", "writer", "reader", "auditor", "validator", "deployer"]
+    assert [r.value for r in Role] == [
+        "admin",
+        "writer",
+        "reader",
+        "auditor",
+        "validator",
+        "deployer",
+    ]
