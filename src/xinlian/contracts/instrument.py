@@ -9,8 +9,10 @@ What is rewritten (helpers are named ``_x*``, which contract source can never na
 * every function body becomes ``_xenter(n); try: body finally: _xleave()``: a call costs
   ``call + n`` and the contract call depth is bounded;
 * ``+ - * ** << % |`` go through helpers that refuse results beyond the size limits
-  *before* computing them where the size is predictable (``**``, ``*``, ``<<``);
-* comparisons go through helpers that bound the nesting of compared containers;
+  *before* computing them where the size is predictable (``**``, ``*``, ``<<``), except
+  ``+ - %`` with a small int literal on the right (their result cannot grow fast);
+* comparisons go through helpers that bound the nesting of compared containers, except
+  ``== != < <= > >=`` with a literal int, str, bytes, bool or None on either side;
 * method calls ``x.m(...)`` become ``_xm(x, "m", ...)``, which guards the few methods that
   can grow or explode values (``join``, ``replace``, ``extend``, ...) and charges per call;
 * ``x[k] = v`` and ``x[k] op= v`` go through helpers that bound container sizes;
@@ -24,6 +26,7 @@ import ast
 from typing import cast
 
 from xinlian.contracts.errors import ContractRejected
+from xinlian.contracts.limits import CGAS
 
 _BINOPS: dict[type[ast.operator], str] = {
     ast.Add: "add",
@@ -53,6 +56,25 @@ _CMPOPS: dict[type[ast.cmpop], str] = {
 }
 
 
+def _small_int(node: ast.expr) -> bool:
+    """An int literal (not bool) below 2**16: with it, ``+ - %`` cannot grow values fast."""
+    return (
+        isinstance(node, ast.Constant) and type(node.value) is int and -(2**16) < node.value < 2**16
+    )
+
+
+def _scalar_literal(node: ast.expr) -> bool:
+    """A literal compared with anything cannot recurse into nested containers."""
+    return isinstance(node, ast.Constant) and (
+        node.value is None or type(node.value) in (int, str, bytes, bool)
+    )
+
+
+# Operators that need no helper when the right operand is a small int literal: the result
+# is an int at most a bit longer, or a TypeError ('%' formatting of one small int is bounded).
+_SAFE_WITH_SMALL_INT = (ast.Add, ast.Sub, ast.Mod)
+
+
 def _name(name: str) -> ast.Name:
     return ast.Name(id=name, ctx=ast.Load())
 
@@ -62,7 +84,8 @@ def _call(helper: str, *args: ast.expr) -> ast.Call:
 
 
 def _charge(weight: int) -> ast.stmt:
-    return ast.Expr(value=_call("_xg", ast.Constant(weight)))
+    # _xg is the gas meter's own charge(): one call per block, no extra frame.
+    return ast.Expr(value=_call("_xg", ast.Constant(weight * CGAS.step)))
 
 
 def _weight(node: ast.AST) -> int:
@@ -172,6 +195,9 @@ class _Instrumenter(ast.NodeTransformer):
             )
             return ast.Expr(value=call)
         assert isinstance(target, ast.Name)
+        if isinstance(node.op, _SAFE_WITH_SMALL_INT) and _small_int(node.value):
+            node.value = value
+            return node
         load = _name(target.id)
         return ast.Assign(
             targets=[ast.Name(id=target.id, ctx=ast.Store())],
@@ -183,7 +209,7 @@ class _Instrumenter(ast.NodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         left, right = self.visit(node.left), self.visit(node.right)
         op = _BINOPS.get(type(node.op))
-        if op is None:
+        if op is None or (isinstance(node.op, _SAFE_WITH_SMALL_INT) and _small_int(node.right)):
             node.left, node.right = left, right
             return node
         return _call("_x" + op, left, right)
@@ -200,10 +226,11 @@ class _Instrumenter(ast.NodeTransformer):
                 elts=[ast.Constant(_CMPOPS[type(op)]) for op in node.ops], ctx=ast.Load()
             )
             return _call("_xchain", self.visit(node.left), ops, *thunks)
+        simple = _scalar_literal(node.left) or _scalar_literal(node.comparators[0])
         left = self.visit(node.left)
         right = self.visit(node.comparators[0])
         op = _CMPOPS.get(type(node.ops[0]))
-        if op is None:  # is / is not None
+        if op is None or (simple and op not in ("in", "notin")):  # is None, x == 0, ...
             node.left, node.comparators = left, [right]
             return node
         return _call("_xc" + op, left, right)

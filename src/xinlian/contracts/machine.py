@@ -562,7 +562,7 @@ def helpers(machine: Machine) -> dict[str, Any]:
     """The ``_x*`` names instrumented code calls, bound to ``machine``."""
     m = machine
     table: dict[str, Any] = {
-        "_xg": m.g,
+        "_xg": m.meter.charge,
         "_xenter": m.enter,
         "_xleave": m.leave,
         "_xs": m.s,

@@ -133,7 +133,7 @@ STOPPED: list[tuple[str, str, str]] = [
     ("deep-tuple-hash", "t = ()\nfor i in range(100000):\n    t = (t, 1)", "nested deeper"),
     ("print-function", "x = f'{attack}'", "only data"),
     ("str-of-ctx", "x = str(ctx)", "only data"),
-    ("percent-format", "x = '%s' % 5", "'%' formatting is not allowed"),
+    ("percent-format", "v = 5\nx = '%s' % v", "'%' formatting is not allowed"),
     ("int-parse-bomb", "x = int('9' * 5000)", "int() of text longer than 4200"),
     ("to-bytes-bomb", "x = (1).to_bytes(10 ** 9, 'big')", "to_bytes length"),
     ("bytes-alloc", "x = bytes(10 ** 9)", "bytes(n) needs"),
