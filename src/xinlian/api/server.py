@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from xinlian.api.contracts import contract_events, get_contract, get_contract_code, query_contract
 from xinlian.api.evidence import get_custody, get_evidence, get_receipt
 from xinlian.api.middleware import problem_middleware
 from xinlian.api.ratelimit import RateLimiter
@@ -57,6 +58,10 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/evidence/{digest}", get_evidence)
     r.add_get("/v1/evidence/{digest}/custody", get_custody)
     r.add_get("/v1/evidence/{digest}/receipt", get_receipt)
+    r.add_get("/v1/contracts/{address}", get_contract)
+    r.add_get("/v1/contracts/{address}/code", get_contract_code)
+    r.add_get("/v1/contracts/{address}/events", contract_events)
+    r.add_post("/v1/contracts/{address}/query", query_contract)
     return app
 
 

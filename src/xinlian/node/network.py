@@ -52,7 +52,8 @@ def create_network(
     time_ms: int | None = None,
 ) -> NetworkLayout:
     """Write a genesis with ``orgs`` (admin, writer and reader accounts each, plus a
-    regulator with the auditor role), ``nodes`` validator homes and every key file."""
+    regulator with the auditor role and a developer with the contract deployer role),
+    ``nodes`` validator homes and every key file."""
     if (root / "genesis.json").exists():
         raise NetworkExistsError(
             f"{root} already holds a network (genesis.json exists); "
@@ -74,6 +75,9 @@ def create_network(
     kp = suite.generate()
     write_key(key_dir / "regulator.key", kp, "regulator")
     accounts.append(GenesisAccount("regulator", kp.public_key.hex(), orgs[0], ["auditor"]))
+    kp = suite.generate()
+    write_key(key_dir / "developer.key", kp, "developer")
+    accounts.append(GenesisAccount("developer", kp.public_key.hex(), orgs[0], ["deployer"]))
     homes: list[Path] = []
     validators: list[GenesisValidator] = []
     ports: list[int] = []
