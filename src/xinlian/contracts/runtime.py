@@ -383,6 +383,8 @@ class _Instance:
             _check_name(name, "event name")
             if len(attributes) > MAX_EVENT_ATTRS:
                 raise fault(f"an event has at most {MAX_EVENT_ATTRS} attributes")
+            if "contract" in attributes:
+                raise fault("the event attribute 'contract' is set by the runtime")
             attrs = {"contract": self.address}
             for key, value in attributes.items():
                 text = _event_text(value)

@@ -136,3 +136,32 @@ def test_compile_reports_the_interface() -> None:
         ("relay", [("counter", "str")], "int", False),
         ("org_of", [("address", "str")], "str", True),
     ]
+
+
+def _charges(name: str) -> tuple[int, int]:
+    import ast
+    from pathlib import Path
+
+    from xinlian.contracts import checker
+    from xinlian.contracts.instrument import instrument
+
+    path = Path(__file__).resolve().parents[3] / "examples" / "contracts" / f"{name}.py"
+    tree = checker.parse(path.read_text())
+    checker.check(tree)
+    weights = [
+        call.args[0].value
+        for call in ast.walk(instrument(tree))
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id in ("_xg", "_xenter")
+    ]
+    return len(weights), sum(weights)
+
+
+def test_static_gas_of_the_examples_is_pinned() -> None:
+    # Gas is derived from the syntax tree at deploy time. If a Python version parses the
+    # supported subset into a different tree, these numbers move and gas would differ
+    # between nodes on different versions: this test is the tripwire.
+    assert _charges("token") == (8, 406)
+    assert _charges("purchase_order") == (14, 528)
+    assert _charges("capacity") == (8, 501)

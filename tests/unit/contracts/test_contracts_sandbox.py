@@ -151,6 +151,7 @@ STOPPED: list[tuple[str, str, str]] = [
     ("self-call-loop", "call(ctx.address, 'attack')", "nested deeper than 8"),
     ("app-write-with-role", "call_app('kv', 'put', key='k', value='v')", "may not call kv.put"),
     ("app-deploy", "call_app('contracts', 'deploy', source='')", "no built-in app method"),
+    ("event-spoof-contract", "emit('E', contract='c' + '0' * 40)", "set by the runtime"),
     ("event-too-big", "emit('E', data='x' * 5000)", "longer than 1024"),
     ("require-object", "require(False, attack)", "require's message must be a str"),
     ("isinstance-host", "x = isinstance(1, ctx)", "isinstance takes"),
