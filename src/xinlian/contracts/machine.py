@@ -309,6 +309,7 @@ class Machine:
             self.deep(a)
             self._charge(len(b))
             return a in b
+        self.deep(a)
         return a in self.items(b)
 
     def cnotin(self, a: Any, b: Any) -> bool:
@@ -357,6 +358,8 @@ class Machine:
                 raise fault(f"{type(obj).__name__} has no method {name!r}")
             return method(*args, **kwargs)
         t = type(obj)
+        if name == "sort" and "key" in kwargs:
+            raise fault("list.sort(key=...) is not available; use sorted(x, key=f)")
         guard = _GUARDS.get((t, name))
         if guard is None:
             if t not in _METHOD_TYPES or not hasattr(obj, name):
@@ -488,7 +491,7 @@ def _guard_compare_arg(m: Machine, obj: Any, args: tuple[Any, ...]) -> tuple[Any
 
 def _guard_sort(m: Machine, obj: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
     if args:
-        raise fault("sort takes keyword arguments only (key, reverse)")
+        raise fault("sort takes keyword arguments only (reverse); use sorted(x, key=f)")
     m.deep(obj)
     m.g(len(obj) * max(1, len(obj).bit_length()))
     return args
@@ -705,20 +708,36 @@ def builtins(machine: Machine) -> dict[str, Any]:
         m.deep(values)
         return values
 
+    def keyed(values: Any, key: Any) -> list[Any]:
+        # Keys are computed here and their nesting checked before any comparison.
+        keys = [key(v) for v in values]
+        m.deep(keys)
+        return keys
+
     def maximum(*args: Any, key: Any = None) -> Any:
         values = _ordered(args)
-        return max(values) if key is None else max(values, key=key)
+        if key is None:
+            return max(values)
+        keys = keyed(values, key)
+        return values[max(range(len(values)), key=keys.__getitem__)]
 
     def minimum(*args: Any, key: Any = None) -> Any:
         values = _ordered(args)
-        return min(values) if key is None else min(values, key=key)
+        if key is None:
+            return min(values)
+        keys = keyed(values, key)
+        return values[min(range(len(values)), key=keys.__getitem__)]
 
     def ordered(values: Any, key: Any = None, reverse: Any = False) -> list[Any]:
         out = list(m.items(values))
-        m.deep(out)
         m.g(len(out) * max(1, len(out).bit_length()))
-        out.sort(key=key, reverse=bool(reverse))
-        return out
+        if key is None:
+            m.deep(out)
+            out.sort(reverse=bool(reverse))
+            return out
+        keys = keyed(out, key)
+        order = sorted(range(len(out)), key=keys.__getitem__, reverse=bool(reverse))
+        return [out[i] for i in order]
 
     def enum(values: Any, start: Any = 0) -> Iterator[tuple[int, Any]]:
         if isinstance(values, HostObject):

@@ -165,3 +165,35 @@ def test_static_gas_of_the_examples_is_pinned() -> None:
     assert _charges("token") == (8, 406)
     assert _charges("purchase_order") == (14, 528)
     assert _charges("capacity") == (8, 501)
+
+
+DEEP_KEYS = """
+from contract import export
+
+
+def deep(v: int) -> list:
+    x = []
+    for i in range(40):
+        x = [x]
+    return x
+
+
+@export
+def order() -> list:
+    return sorted([3, 1, 2], key=deep)
+
+
+@export
+def plain() -> list:
+    return [sorted([3, 1, 2], reverse=True), max([1, 5, 2], key=abs), min(4, 2, 9)]
+"""
+
+
+def test_sort_keys_are_checked_before_comparing(cw: Any) -> None:
+    address = cw.deploy(DEEP_KEYS)
+    r = cw.call("dev_a", address, "order", {})
+    assert (r.status, r.error) == (
+        TxStatus.FAILED,
+        "value nested deeper than 32 levels (or cyclic)",
+    )
+    assert cw.output(cw.call("dev_a", address, "plain", {})) == [[3, 2, 1], 5, 2]

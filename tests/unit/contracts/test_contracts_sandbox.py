@@ -158,10 +158,14 @@ STOPPED: list[tuple[str, str, str]] = [
     ("reversed-host", "x = reversed(ctx)", "reversed() takes"),
     ("sort-deep", "x = []\nfor i in range(50):\n    x = [x]\ny = sorted([x, x])", "nested deeper"),
     ("in-deep", "x = []\nfor i in range(50):\n    x = [x]\ny = x in [x]", "nested deeper"),
+    (
+        "values-in-deep",
+        "x = []\nfor i in range(50):\n    x = [x]\ny = x in {1: x}.values()",
+        "nested deeper",
+    ),
+    ("sort-key", "x = [2, 1]\nx.sort(key=len)", "list.sort(key=...) is not available"),
     ("method-on-function", "x = attack.count(1)", "this value has no method 'count'"),
 ]
-
-SAFE_FNS = {"recursion"}
 
 
 @pytest.mark.parametrize(("case", "body", "message"), REFUSED, ids=[c[0] for c in REFUSED])
