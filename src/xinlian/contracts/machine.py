@@ -61,6 +61,14 @@ class Machine:
         #: The builtins and helpers of contract modules, built once per machine.
         self.base: dict[str, Any] | None = None
 
+    def reset(self, meter: Meter) -> None:
+        """Serve a new transaction or query with ``meter``."""
+        self.meter = meter
+        self._charge = meter.charge
+        self.depth = 0
+        if self.base is not None:
+            self.base["_xg"] = meter.charge
+
     # GAS
 
     def g(self, steps: int) -> None:

@@ -195,12 +195,15 @@ def _encode_key(key: Any) -> bytes:
     return raw
 
 
+@lru_cache(maxsize=4096)
+def _name_ok(name: str) -> bool:
+    return 0 < len(name) <= MAX_NAME and all(
+        ch.isascii() and (ch.isalnum() or ch == "_") for ch in name
+    )
+
+
 def _check_name(name: Any, what: str) -> str:
-    if (
-        type(name) is not str
-        or not 0 < len(name) <= MAX_NAME
-        or not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in name)
-    ):
+    if type(name) is not str or not _name_ok(name):
         raise fault(f"{what} must be 1-{MAX_NAME} ASCII letters, digits or _")
     return name
 
@@ -564,7 +567,7 @@ class ContractRuntime:
     ) -> Any:
         """Instantiate the contract and run ``method(**kwargs)``."""
         if machine is None:
-            machine = Machine(host.meter)
+            machine = _machine_for(host.meter)
         machine.g(CGAS.load)
         if compiled is None:
             compiled = self.compiled(host, meta.code_hash)
@@ -616,6 +619,20 @@ class ContractRuntime:
         if len(kwargs) > MAX_ITEMS:
             raise CallError("too many arguments", TxStatus.INVALID_ARGS)
         return kwargs
+
+
+_LOCAL = threading.local()
+
+
+def _machine_for(meter: Meter) -> Machine:
+    """This thread's machine, reset for a new transaction or query (building the guarded
+    builtins and helpers once per thread rather than once per call)."""
+    machine: Machine | None = getattr(_LOCAL, "machine", None)
+    if machine is None:
+        machine = _LOCAL.machine = Machine(meter)
+    else:
+        machine.reset(meter)
+    return machine
 
 
 def _machine_base(machine: Machine) -> dict[str, Any]:
