@@ -16,6 +16,7 @@ What is rewritten (helpers are named ``_x*``, which contract source can never na
 * method calls ``x.m(...)`` become ``_xm(x, "m", ...)``, which guards the few methods that
   can grow or explode values (``join``, ``replace``, ``extend``, ...) and charges per call;
 * ``x[k] = v`` and ``x[k] op= v`` go through helpers that bound container sizes;
+  slices are charged by the size of the copy, ``del x[k]`` by the items it moves;
 * comprehension iterables are wrapped to charge per item; tuple displays and f-string
   values are checked; annotations, decorators and ``from contract import`` are removed.
 """
@@ -253,6 +254,20 @@ class _Instrumenter(ast.NodeTransformer):
         # rewritten by visit_Call): a bound method of a built-in value must not escape
         # its guard, so the helper allows plain attribute loads on host objects only.
         return _call("_xa", self.visit(node.value), ast.Constant(node.attr))
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Slice):
+            return _call("_xs", node)  # a slice copies: charge by its size
+        return node
+
+    def visit_Delete(self, node: ast.Delete) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for target in node.targets:
+            assert isinstance(target, ast.Subscript)
+            call = _call("_xdel", self.visit(target.value), self.visit(target.slice))
+            out.append(ast.Expr(value=call))
+        return out
 
     def visit_Tuple(self, node: ast.Tuple) -> ast.expr:
         if not isinstance(node.ctx, ast.Load):

@@ -347,6 +347,12 @@ class Machine:
                 raise fault(f"list would exceed the {MAX_ITEMS}-item limit")
         obj[key] = value
 
+    def delete(self, obj: Any, key: Any) -> None:
+        """``del obj[key]`` (a list moves the items after ``key``)."""
+        if type(obj) is list:
+            self._charge(len(obj) >> 4)
+        del obj[key]
+
     def aug(self, obj: Any, key: Any, op: str, value: Any) -> None:
         """``obj[key] op= value``."""
         self.si(obj, key, self.binop(op, obj[key], value))
@@ -375,7 +381,9 @@ class Machine:
         else:
             args = guard(self, obj, args)
         self._charge(CGAS.method)
-        if (t is str or t is bytes) and len(obj) > 64:
+        if ((t is str or t is bytes) and len(obj) > 64) or (
+            t is list and name in _LINEAR_LIST_METHODS
+        ):
             self._charge(len(obj) >> 4)
         result = getattr(obj, name)(*args, **kwargs)
         if (t is list or t is dict) and len(obj) > MAX_ITEMS:
@@ -541,6 +549,8 @@ _GUARDS: dict[tuple[type, str], _Guard] = {
     (bool, "to_bytes"): _guard_to_bytes,
 }
 _METHOD_TYPES = frozenset({str, bytes, list, dict, int, bool, tuple})
+#: List methods that move or visit every item (charged per 16 items).
+_LINEAR_LIST_METHODS = frozenset({"insert", "pop", "remove", "index", "count", "reverse"})
 
 _OPS: dict[str, Callable[[Machine, Any, Any], Any]] = {
     "add": Machine.iadd,
@@ -582,6 +592,7 @@ def helpers(machine: Machine) -> dict[str, Any]:
         "_xm": m.m,
         "_xa": m.a,
         "_xsi": m.si,
+        "_xdel": m.delete,
         "_xaug": m.aug,
         "_xfmt": m.fmt,
         "_xadd": m.add,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from xinlian.codec import decode, encode_args
 from xinlian.contracts import compile_source
 from xinlian.types import TxStatus
@@ -197,3 +199,32 @@ def test_sort_keys_are_checked_before_comparing(cw: Any) -> None:
         "value nested deeper than 32 levels (or cyclic)",
     )
     assert cw.output(cw.call("dev_a", address, "plain", {})) == [[3, 2, 1], 5, 2]
+
+
+COPIES = """
+from contract import export
+
+
+@export
+def work(n: int, kind: str) -> int:
+    x = [0] * n
+    if kind == "slice":
+        y = x[1:]
+    elif kind == "pop":
+        y = x.pop(0)
+    elif kind == "del":
+        del x[0]
+    return len(x)
+"""
+
+
+@pytest.mark.parametrize(("kind", "per_item"), [("slice", 1), ("pop", 1 / 16), ("del", 1 / 16)])
+def test_linear_work_on_big_lists_is_charged_by_size(cw: Any, kind: str, per_item: float) -> None:
+    address = cw.deploy(COPIES)
+    small = cw.call("dev_a", address, "work", {"n": 16, "kind": kind})
+    big = cw.call("dev_a", address, "work", {"n": 32_016, "kind": kind})
+    assert small.status == big.status == TxStatus.OK
+    # [0] * n is charged n either way, and the bigger n takes 2 more transaction bytes
+    # (10 gas each); the rest is the copy or the move.
+    extra = big.gas_used - small.gas_used - 32_000 - 2 * 10
+    assert extra == int(32_000 * per_item)
