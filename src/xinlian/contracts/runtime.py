@@ -532,10 +532,17 @@ class ContractRuntime:
         meta = self.load_meta(host, address)
         if meta is None:
             raise CallError(f"no contract at {address}", TxStatus.UNKNOWN_TARGET)
-        spec = next((m for m in meta.methods if m.name == method), None)
+        spec = next((m for m in meta.methods if m.name == method and m.name != "init"), None)
+        if spec is None and method == "init":
+            raise CallError(
+                f"init of {address} runs only once, when the contract is deployed",
+                TxStatus.PERMISSION_DENIED,
+            )
         if spec is None or (view_only and not spec.readonly):
             kind = "view method" if view_only else "method"
-            names = sorted(m.name for m in meta.methods if m.readonly or not view_only)
+            names = sorted(
+                m.name for m in meta.methods if (m.readonly or not view_only) and m.name != "init"
+            )
             raise CallError(
                 f"contract {address} has no {kind} {method!r}; {kind}s are {names}",
                 TxStatus.UNKNOWN_TARGET,

@@ -34,6 +34,8 @@ from xinlian.types import Event, Receipt, TxEnvelope, TxStatus
 from xinlian.types.genesis import ChainParams, Genesis
 
 NONCE_PREFIX = b"nonce/"
+#: Gas a contract query (a @view without a transaction) may use: it runs in an API thread.
+QUERY_GAS = 2_000_000
 
 
 class Mode(Enum):
@@ -385,7 +387,7 @@ class Executor:
     def _query_contract(
         self, read: Reader, address: str, method: str, args: bytes, height: int, time_ms: int
     ) -> Any:
-        meter = GasMeter(self.params.max_gas_per_tx)
+        meter = GasMeter(min(self.params.max_gas_per_tx, QUERY_GAS))
         overlay = TxOverlay(BlockOverlay(read), meter)
         ctx = _Context(
             sender=b"",

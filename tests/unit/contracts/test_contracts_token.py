@@ -164,3 +164,22 @@ def test_deploy_needs_the_governed_deployer_role(cw: Any) -> None:
     r = cw.call("admin_c", "governance", "vote", {"id": pid})
     assert decode(r.output, str) == "passed"
     assert cw.deploy_receipt(source, who="writer_a").status == TxStatus.OK
+
+
+def test_init_runs_only_at_deploy(cw: Any) -> None:
+    address = _token(cw)
+    receipt = cw.call("dev_a", address, "init", {"name": "X", "symbol": "X", "total": 10**12})
+    assert receipt.status == TxStatus.PERMISSION_DENIED
+    assert receipt.error == f"init of {address} runs only once, when the contract is deployed"
+    assert cw.query(address, "info", {})["supply"] == 1_000_000
+    with pytest.raises(QueryError, match="runs only once"):
+        cw.query(address, "init", {})
+
+
+def test_queries_have_their_own_gas_cap(cw: Any) -> None:
+    address = cw.deploy(
+        "from contract import view\n\n\n@view\ndef spin() -> int:\n"
+        "    i = 0\n    while True:\n        i += 1\n    return i\n"
+    )
+    with pytest.raises(QueryError, match=r"out of gas \(limit 2000000\)"):
+        cw.query(address, "spin", {})
