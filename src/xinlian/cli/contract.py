@@ -44,6 +44,12 @@ def contract_group() -> None:
       xinlian contract events <address> Transfer
       xinlian contract info <address>
       xinlian contract client <address> > token_client.py
+
+    \b
+    Upgrading a contract deployed with --upgrade-policy governance:
+      xinlian contract propose-upgrade --key keys/org1-admin.key <address> token_v2.py
+      (admins of the other organisations vote: xinlian tx send ... governance vote)
+      xinlian contract upgrade --key keys/developer.key <address> token_v2.py
     """
 
 
@@ -106,10 +112,7 @@ def deploy_cmd(
     as_json: bool,
 ) -> None:
     """Deploy the contract in SOURCE (the key needs the deployer role)."""
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {source}: {exc}")
+    text = _read_source(source)
     args = parse_args_json(init)
     with make_client(url, key=key) as client, status_line("deploying"):
         result = client.send(
@@ -231,3 +234,55 @@ def client_cmd(address: str, class_name: str | None, url: str) -> None:
     with make_client(url) as client:
         info = get_info(client, address)
     click.echo(client_source(info, class_name), nl=False)
+
+
+def _read_source(source: Path) -> str:
+    try:
+        return source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {source}: {exc}")
+
+
+@contract_group.command("propose-upgrade")
+@_key_option
+@click.argument("address")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@url_option
+@json_option
+def propose_upgrade_cmd(key: Path, address: str, source: Path, url: str, as_json: bool) -> None:
+    """Propose to governance that the contract at ADDRESS may take the code in SOURCE
+    (the key is an organisation admin's; the proposer's organisation votes yes)."""
+    from xinlian.codec import encode_args
+
+    address = _address(address)
+    text = _read_source(source)
+    with make_client(url, key=key) as client:
+        code_hash = client.chain()[1].hash(text.encode())
+        params = encode_args({"address": address, "code_hash": code_hash})
+        result = client.send(
+            "governance", "propose", {"action": "approve_contract_upgrade", "params": params}
+        )
+    if not as_json and result.ok and result.receipt is not None:
+        click.echo(f"code hash {code_hash.hex()}: proposal {result.receipt.output}")
+    _show(result, as_json, "proposed")
+
+
+@contract_group.command("upgrade")
+@_key_option
+@click.argument("address")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_gas_option
+@url_option
+@json_option
+def upgrade_cmd(
+    key: Path, address: str, source: Path, gas: int | None, url: str, as_json: bool
+) -> None:
+    """Replace the code of the contract at ADDRESS with SOURCE (the owner's key; needs a
+    passed governance approval of SOURCE's hash)."""
+    address = _address(address)
+    text = _read_source(source)
+    with make_client(url, key=key) as client, status_line("upgrading"):
+        result = client.send(
+            "contracts", "upgrade", {"address": address, "source": text}, gas_limit=gas or 5_000_000
+        )
+    _show(result, as_json, "upgraded" if result.ok else "upgrade failed")

@@ -146,3 +146,33 @@ def test_cli_deploy_call_query_events_info_client(live_node: Any, tmp_path: Path
         code=1,
     )
     assert "insufficient balance" in out.output
+
+
+COUNTER = "from contract import view\n\n\n@view\ndef version() -> int:\n    return {v}\n"
+
+
+def test_cli_upgrade_through_governance(live_node: Any, tmp_path: Path) -> None:
+    url = ["--url", live_node.url]
+    keys = live_node.layout.key_dir
+    v1, v2 = tmp_path / "v1.py", tmp_path / "v2.py"
+    v1.write_text(COUNTER.format(v=1))
+    v2.write_text(COUNTER.format(v=2))
+    out = _run(
+        "contract", "deploy", str(v1), "--key", str(keys / "developer.key"),
+        "--upgrade-policy", "governance", "--json", *url,
+    )  # fmt: skip
+    doc = json.loads(out.stdout)
+    address = doc["receipt"]["events"][0]["attributes"]["address"]
+    out = _run("contract", "upgrade", "--key", str(keys / "developer.key"), address, str(v2),
+               *url, code=1)  # fmt: skip
+    assert "governance has not approved" in out.output
+    out = _run("contract", "propose-upgrade", "--key", str(keys / "org1-admin.key"), address,
+               str(v2), "--json", *url)  # fmt: skip
+    pid = json.loads(out.stdout)["receipt"]["output"]
+    orgs = sorted(p.name.split("-")[0] for p in keys.glob("org*-admin.key"))
+    for org in orgs[1:]:
+        with _client(live_node, f"{org}-admin") as admin:
+            admin.send("governance", "vote", {"id": pid}).raise_for_status()
+    _run("contract", "upgrade", "--key", str(keys / "developer.key"), address, str(v2), *url)
+    out = _run("contract", "query", address, "version", *url)
+    assert json.loads(out.stdout) == 2
