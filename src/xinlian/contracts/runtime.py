@@ -382,7 +382,7 @@ class _Instance:
                     raise fault("require's message must be a str")
                 raise ContractFault(message[:MAX_MESSAGE])
 
-        def emit(name: Any, **attributes: Any) -> None:
+        def emit(name: Any, /, **attributes: Any) -> None:
             _check_name(name, "event name")
             if len(attributes) > MAX_EVENT_ATTRS:
                 raise fault(f"an event has at most {MAX_EVENT_ATTRS} attributes")
@@ -396,7 +396,7 @@ class _Instance:
                 attrs[key] = text
             host.emit(Event(f"{self.address}.{name}", attrs))
 
-        def call(address: Any, method: Any, **kwargs: Any) -> Any:
+        def call(address: Any, method: Any, /, **kwargs: Any) -> Any:
             if type(address) is not str or type(method) is not str:
                 raise fault("call(address, method, **args) takes str address and method")
             if self.call_depth + 1 > MAX_CONTRACT_CALLS:
@@ -414,7 +414,7 @@ class _Instance:
                 call_depth=self.call_depth + 1,
             )
 
-        def call_app(app: Any, method: Any, **kwargs: Any) -> Any:
+        def call_app(app: Any, method: Any, /, **kwargs: Any) -> Any:
             if type(app) is not str or type(method) is not str:
                 raise fault("call_app(app, method, **args) takes str app and method")
             self.machine.g(CGAS.app_call)
@@ -593,7 +593,9 @@ class ContractRuntime:
         except RecursionError:
             raise fault("recursion too deep") from None
         except MemoryError:
-            raise fault("out of memory") from None
+            # The limits bound what a contract allocates, so this is the machine, not the
+            # contract: a receipt saying so could differ from other nodes'. Stop instead.
+            raise
         except Exception as exc:
             line = _fault_line(exc.__traceback__, compiled.filename)
             where = f" at line {line}" if line else ""

@@ -228,3 +228,40 @@ def test_linear_work_on_big_lists_is_charged_by_size(cw: Any, kind: str, per_ite
     # (10 gas each); the rest is the copy or the move.
     extra = big.gas_used - small.gas_used - 32_000 - 2 * 10
     assert extra == int(32_000 * per_item)
+
+
+PASSTHROUGH = """
+from contract import call, emit, export
+
+
+@export
+def relay(target: str) -> str:
+    emit("Relayed", name="x", method="y")
+    return call(target, "echo", address="a", method="m")
+
+
+@export
+def echo(address: str, method: str) -> str:
+    return address + method
+"""
+
+
+def test_api_functions_take_any_argument_names(cw: Any) -> None:
+    address = cw.deploy(PASSTHROUGH)
+    receipt = cw.call("dev_a", address, "relay", {"target": address})
+    assert cw.output(receipt) == "am"
+    assert receipt.events[0].attributes == {"contract": address, "name": "x", "method": "y"}
+
+
+def test_a_failing_init_reverts_the_deploy(cw: Any) -> None:
+    source = (
+        "from contract import Value, export, require\n\nv = Value('v')\n\n\n"
+        "@export\ndef init(ok: bool) -> None:\n    v.set(1)\n    require(ok, 'init refused')\n"
+    )
+    nonce = cw.nonce("dev_a")
+    receipt = cw.deploy_receipt(source, {"ok": False})
+    assert (receipt.status, receipt.error) == (TxStatus.FAILED, "init refused")
+    from xinlian.contracts import contract_address
+
+    lost = contract_address(cw.helpers.SUITE, cw.helpers.address("dev_a"), nonce)
+    assert cw.query("contracts", "get", {"address": lost}) is None
