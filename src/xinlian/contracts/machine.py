@@ -374,6 +374,8 @@ class Machine:
         t = type(obj)
         if name == "sort" and "key" in kwargs:
             raise fault("list.sort(key=...) is not available; use sorted(x, key=f)")
+        if name in ("encode", "decode") and kwargs:
+            check_encoding(kwargs.get("encoding", "utf-8"), kwargs.get("errors", "strict"))
         guard = _GUARDS.get((t, name))
         if guard is None:
             if t not in _METHOD_TYPES or not hasattr(obj, name):
@@ -520,6 +522,27 @@ def _guard_to_bytes(m: Machine, obj: Any, args: tuple[Any, ...]) -> tuple[Any, .
     return args
 
 
+#: Text encodings a contract may use: linear, table-free codecs only (no idna/punycode,
+#: whose decoders have had super-linear cases, and no bytes-to-bytes codecs).
+ENCODINGS = frozenset({"utf-8", "utf8", "ascii", "latin-1", "latin1"})
+ERROR_MODES = frozenset({"strict", "replace", "ignore"})
+
+
+def check_encoding(encoding: Any, errors: Any = "strict") -> None:
+    """Refuse encodings and error modes outside the small deterministic set."""
+    if type(encoding) is not str or encoding.lower() not in ENCODINGS:
+        raise fault(f"encoding must be one of {sorted(ENCODINGS)}")
+    if type(errors) is not str or errors not in ERROR_MODES:
+        raise fault(f"errors must be one of {sorted(ERROR_MODES)}")
+
+
+def _guard_codec(m: Machine, obj: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    if len(args) > 2:
+        raise fault("encode/decode take (encoding, errors)")
+    check_encoding(*(args or ("utf-8",)))
+    return args
+
+
 def _guard_copy(m: Machine, obj: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
     m.s(obj)
     return args
@@ -546,6 +569,8 @@ _GUARDS: dict[tuple[type, str], _Guard] = {
     (dict, "copy"): _guard_copy,
     (dict, "items"): _guard_copy,
     (int, "to_bytes"): _guard_to_bytes,
+    (str, "encode"): _guard_codec,
+    (bytes, "decode"): _guard_codec,
     (bool, "to_bytes"): _guard_to_bytes,
 }
 _METHOD_TYPES = frozenset({str, bytes, list, dict, int, bool, tuple})
@@ -668,8 +693,9 @@ def builtins(machine: Machine) -> dict[str, Any]:
 
     def to_str(value: Any = "", encoding: Any = None) -> str:
         if encoding is not None:
-            if type(value) is not bytes or type(encoding) is not str:
+            if type(value) is not bytes:
                 raise fault("str(bytes, encoding) decodes bytes")
+            check_encoding(encoding)
             return value.decode(encoding)
         return m.fmt(value, -1)
 
@@ -679,6 +705,7 @@ def builtins(machine: Machine) -> dict[str, Any]:
                 raise fault(f"bytes(n) needs 0 <= n <= {MAX_BYTES}")
             return bytes(value)
         if type(value) is str:
+            check_encoding("utf-8" if encoding is None else encoding)
             return value.encode("utf-8" if encoding is None else encoding)
         if type(value) is bytes:
             return value
