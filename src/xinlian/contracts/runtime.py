@@ -18,7 +18,7 @@ from types import CodeType, TracebackType
 from typing import Any, Protocol
 
 from xinlian.apps.base import CallError, StateView
-from xinlian.codec import CodecError, decode, encode
+from xinlian.codec import CodecError, decode, encode, encode_args
 from xinlian.contracts import checker
 from xinlian.contracts.errors import ContractFault
 from xinlian.contracts.instrument import compile_contract
@@ -607,6 +607,7 @@ class ContractRuntime:
     def _arguments(self, spec: MethodAbi, args: bytes, where: str) -> dict[str, Any]:
         try:
             kwargs = decode(args, dict[str, Any]) if args else {}
+            encode_args(kwargs)  # refuses floats, integers beyond 64 bits, non-str keys
         except CodecError as exc:
             raise CallError(f"bad arguments for {where}: {exc}", TxStatus.INVALID_ARGS) from None
         names = [p.name for p in spec.params]

@@ -183,3 +183,17 @@ def test_queries_have_their_own_gas_cap(cw: Any) -> None:
     )
     with pytest.raises(QueryError, match=r"out of gas \(limit 2000000\)"):
         cw.query(address, "spin", {})
+
+
+def test_floats_in_arguments_are_refused_even_where_untyped(cw: Any) -> None:
+    import msgspec
+
+    address = cw.deploy(
+        "from contract import export\n\n\n@export\ndef take(items: list) -> int:\n"
+        "    return len(items)\n"
+    )
+    raw = msgspec.msgpack.encode({"items": [1.5]})
+    receipt = cw.call("dev_a", address, "take", raw)
+    assert receipt.status == TxStatus.INVALID_ARGS
+    assert "floats are not allowed" in receipt.error
+    assert cw.output(cw.call("dev_a", address, "take", {"items": [1, 2]})) == 2
