@@ -176,3 +176,51 @@ def test_cli_upgrade_through_governance(live_node: Any, tmp_path: Path) -> None:
     _run("contract", "upgrade", "--key", str(keys / "developer.key"), address, str(v2), *url)
     out = _run("contract", "query", address, "version", *url)
     assert json.loads(out.stdout) == 2
+
+
+ATTACKS = """
+from contract import export, view
+
+
+@export
+def spin() -> None:
+    while True:
+        pass
+
+
+@export
+def power() -> int:
+    return 2 ** 10 ** 9
+
+
+@export
+def recurse() -> None:
+    recurse()
+
+
+@view
+def spin_view() -> int:
+    i = 0
+    while True:
+        i += 1
+    return i
+"""
+
+
+def test_a_live_node_survives_attacks_and_keeps_committing(live_node: Any) -> None:
+    with _client(live_node, "developer") as dev:
+        address, _ = deploy(dev, ATTACKS)
+        start = dev.status().height
+        for method, message in [
+            ("spin", "out of gas"),
+            ("power", "power exceeds"),
+            ("recurse", "call depth exceeds 64"),
+        ]:
+            result = dev.send(address, method, {}, gas_limit=2_000_000)
+            assert result.receipt is not None and not result.receipt.ok
+            assert message in result.receipt.error
+        with pytest.raises(XinlianError, match="out of gas"):
+            dev.query(address, "spin_view", {})
+    with _client(live_node, "org1-writer") as writer:
+        after = writer.send("kv", "put", {"key": "still", "value": "alive"})
+        assert after.ok and writer.status().height > start
