@@ -2,9 +2,9 @@
 
 from contract import Map, Value, ctx, emit, export, require, view
 
-balances = Map("balances")
-allowances = Map("allowances")
-supply = Value("supply", 0)
+balances = Map("balances", int)
+allowances = Map("allowances", int)
+supply = Value("supply", 0, int)
 meta = Value("meta", {})
 
 

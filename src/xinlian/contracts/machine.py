@@ -667,6 +667,16 @@ class SafeType(HostObject):
     def __call__(self, *args: Any) -> Any:
         return self._m.s(self._build(*args))
 
+    @property
+    def python_type(self) -> type:
+        """The Python type this stands for (host side only: contracts cannot name it)."""
+        return self._type
+
+    @property
+    def storable(self) -> bool:
+        """True for the types a typed ``Value`` or ``Map`` may hold."""
+        return self._type in (int, str, bytes, bool, list, dict)
+
     def from_bytes(self, data: Any, byteorder: str = "big", signed: bool = False) -> int:
         """``int.from_bytes``."""
         if self._type is not int or type(data) is not bytes:

@@ -30,7 +30,15 @@ from xinlian.contracts.limits import (
     MAX_NAME,
     MAX_NESTING,
 )
-from xinlian.contracts.machine import HostObject, Machine, Meter, builtins, fault, helpers
+from xinlian.contracts.machine import (
+    HostObject,
+    Machine,
+    Meter,
+    SafeType,
+    builtins,
+    fault,
+    helpers,
+)
 from xinlian.contracts.records import ContractMeta, MethodAbi, code_key, meta_key, storage_prefix
 from xinlian.types import Event, TxStatus
 
@@ -262,10 +270,13 @@ class _Ctx(HostObject):
 
 
 class _Storage(HostObject):
-    __slots__ = ("_inst", "_key", "_name")
+    __slots__ = ("_inst", "_key", "_kind", "_name")
 
-    def __init__(self, inst: _Instance, name: Any, kind: str) -> None:
-        self._name = _check_name(name, f"{kind} name")
+    def __init__(self, inst: _Instance, name: Any, what: str, kind: Any = None) -> None:
+        self._name = _check_name(name, f"{what} name")
+        if kind is not None and not (isinstance(kind, SafeType) and kind.storable):
+            raise fault(f"{what} kind must be int, str, bytes, bool, list or dict")
+        self._kind: type | None = None if kind is None else kind.python_type
         if self._name in inst.declared:
             raise fault(f"storage name {self._name!r} is declared twice")
         if len(inst.declared) >= 256:
@@ -283,6 +294,11 @@ class _Storage(HostObject):
     def _write(self, key: bytes, value: Any) -> None:
         if self._inst.readonly:
             raise fault("a view method cannot write storage")
+        kind = self._kind
+        if kind is not None and (
+            type(value) is not kind and not (kind is list and type(value) is tuple)
+        ):
+            raise fault(f"{self._name!r} holds {kind.__name__} values, not {_data_type(value)}")
         self._inst.host.state.put(key, _encode_data(value, f"value of {self._name!r}"))
 
     def _delete(self, key: bytes) -> None:
@@ -294,13 +310,19 @@ class _Storage(HostObject):
 _MISSING = object()
 
 
+def _data_type(value: Any) -> str:
+    t = type(value)
+    return t.__name__ if t in (int, str, bytes, bool, list, dict, tuple) else "this value"
+
+
 class Value(_Storage):
-    """``Value(name, default=None)``: one persistent value."""
+    """``Value(name, default=None, kind=None)``: one persistent value; with ``kind`` (int,
+    str, bytes, bool, list or dict) writes of other types stop the call."""
 
     __slots__ = ("_default",)
 
-    def __init__(self, inst: _Instance, name: Any, default: Any = None) -> None:
-        super().__init__(inst, name, "Value")
+    def __init__(self, inst: _Instance, name: Any, default: Any = None, kind: Any = None) -> None:
+        super().__init__(inst, name, "Value", kind)
         self._default = default
 
     def get(self) -> Any:
@@ -314,12 +336,13 @@ class Value(_Storage):
 
 
 class Map(_Storage):
-    """``Map(name)``: a persistent mapping; ``m[k]``, ``m[k] = v``, ``del m[k]``, ``k in m``."""
+    """``Map(name, kind=None)``: a persistent mapping; ``m[k]``, ``m[k] = v``, ``del m[k]``,
+    ``k in m``; with ``kind`` its values must be of that type."""
 
     __slots__ = ()
 
-    def __init__(self, inst: _Instance, name: Any) -> None:
-        super().__init__(inst, name, "Map")
+    def __init__(self, inst: _Instance, name: Any, kind: Any = None) -> None:
+        super().__init__(inst, name, "Map", kind)
 
     def _entry(self, key: Any) -> bytes:
         return self._key + b"/" + _encode_key(key)
@@ -440,8 +463,8 @@ class _Instance:
             "__name__": "contract",
             "export": _identity,
             "view": _identity,
-            "Value": lambda name, default=None: Value(self, name, default),
-            "Map": lambda name: Map(self, name),
+            "Value": lambda name, default=None, kind=None: Value(self, name, default, kind),
+            "Map": lambda name, kind=None: Map(self, name, kind),
             "require": require,
             "emit": emit,
             "ctx": ctx,

@@ -164,7 +164,7 @@ def test_static_gas_of_the_examples_is_pinned() -> None:
     # Gas is derived from the syntax tree at deploy time. If a Python version parses the
     # supported subset into a different tree, these numbers move and gas would differ
     # between nodes on different versions: this test is the tripwire.
-    assert _charges("token") == (8, 406)
+    assert _charges("token") == (8, 412)
     assert _charges("purchase_order") == (14, 528)
     assert _charges("capacity") == (8, 501)
 
@@ -265,3 +265,44 @@ def test_a_failing_init_reverts_the_deploy(cw: Any) -> None:
 
     lost = contract_address(cw.helpers.SUITE, cw.helpers.address("dev_a"), nonce)
     assert cw.query("contracts", "get", {"address": lost}) is None
+
+
+TYPED = """
+from contract import Map, Value, export
+
+count = Value("count", 0, int)
+names = Map("names", str)
+
+
+@export
+def put(key: str, value: str) -> None:
+    names[key] = value
+
+
+@export
+def bad_count() -> None:
+    count.set("three")
+
+
+@export
+def bad_name() -> None:
+    names["x"] = 3
+"""
+
+
+def test_typed_storage_refuses_other_types(cw: Any) -> None:
+    address = cw.deploy(TYPED)
+    cw.output(cw.call("dev_a", address, "put", {"key": "a", "value": "b"}))
+    r = cw.call("dev_a", address, "bad_count", {})
+    assert (r.status, r.error) == (TxStatus.FAILED, "'count' holds int values, not str")
+    r = cw.call("dev_a", address, "bad_name", {})
+    assert r.error == "'names' holds str values, not int"
+    bad_kind = (
+        "from contract import Map, view\n\nm = Map('m', len)\n\n\n"
+        "@view\ndef f() -> int:\n    return 1\n"
+    )
+    address = cw.deploy(bad_kind)
+    from xinlian.execution import QueryError
+
+    with pytest.raises(QueryError, match="Map kind must be int, str, bytes, bool, list or dict"):
+        cw.query(address, "f", {})
