@@ -136,19 +136,19 @@ def deploy(ctx: CallContext, args: DeployArgs) -> str:
         ctx.state.put(code_key(code_hash), source)
     ctx.state.put(policy_key(address), encode(args.upgrade_policy))
     init = next((m for m in meta.methods if m.name == "init"), None)
-    if init is not None:
-        kwargs = RUNTIME._arguments(init, init_args, f"{address}.init")
-        RUNTIME.run(
-            host,
-            meta,
-            "init",
-            kwargs,
-            sender=ctx.sender_address,
-            readonly=False,
-            compiled=compiled,
-        )
-    else:
+    if init is None:
         require(not args.init, "the contract exports no init method", TxStatus.INVALID_ARGS)
+    kwargs = {} if init is None else RUNTIME._arguments(init, init_args, f"{address}.init")
+    # Run the module body (and init): declarations that fail refuse the deploy.
+    RUNTIME.run(
+        host,
+        meta,
+        "" if init is None else "init",
+        kwargs,
+        sender=ctx.sender_address,
+        readonly=False,
+        compiled=compiled,
+    )
     ctx.emit(
         Event(
             "contracts.deployed",

@@ -595,7 +595,8 @@ class ContractRuntime:
         call_depth: int = 0,
         compiled: Compiled | None = None,
     ) -> Any:
-        """Instantiate the contract and run ``method(**kwargs)``."""
+        """Instantiate the contract and run ``method(**kwargs)``; with ``method`` empty, only
+        instantiate it (deploy does, so a module body that fails is refused at once)."""
         if machine is None:
             machine = _machine_for(host.meter)
         machine.g(CGAS.load)
@@ -607,6 +608,8 @@ class ContractRuntime:
         try:
             env = inst.globals(sender, base)
             exec(compiled.code, env)
+            if not method:
+                return None
             fn = env.get(method)
             if not callable(fn):
                 raise fault(f"{method!r} is no longer a function after the module ran")
@@ -622,7 +625,9 @@ class ContractRuntime:
         except Exception as exc:
             line = _fault_line(exc.__traceback__, compiled.filename)
             where = f" at line {line}" if line else ""
-            raise fault(f"{type(exc).__name__}{where} in {meta.address}.{method}") from None
+            raise fault(
+                f"{type(exc).__name__}{where} in {meta.address}.{method or '<module>'}"
+            ) from None
         finally:
             machine.depth = depth
         return check_data(result, f"result of {method}")
