@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from xinlian.api.problems import bad_request, not_found
-from xinlian.api.request import NODE, int_param, json_body, json_response, parse_hex
+from xinlian.api.request import NODE, int_param, json_body, json_response
 from xinlian.codec import CodecError, encode_args, to_builtins
 from xinlian.contracts import NAME, ContractMeta, is_contract_address
 from xinlian.execution import QueryError
@@ -94,4 +94,4 @@ async def contract_events(request: web.Request) -> web.Response:
     return json_response({"events": found})
 
 
-__all__ = ["contract_events", "get_contract", "get_contract_code", "parse_hex", "query_contract"]
+__all__ = ["contract_events", "get_contract", "get_contract_code", "query_contract"]
