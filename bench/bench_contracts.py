@@ -74,12 +74,12 @@ class Bench:
             else:
                 self.state[key] = value
 
-    def sign(self, kp: Any, target: str, method: str, args: dict[str, Any]) -> TxEnvelope:
+    def sign(
+        self, kp: Any, target: str, method: str, args: dict[str, Any], gas: int = 200_000
+    ) -> TxEnvelope:
         nonce = self.nonces.get(kp.public_key, 0)
         self.nonces[kp.public_key] = nonce + 1
-        tx = Transaction(
-            CHAIN, kp.public_key, nonce, target, method, encode_args(args), 200_000, 10**9
-        )
+        tx = Transaction(CHAIN, kp.public_key, nonce, target, method, encode_args(args), gas, 10**9)
         stx = SignedTransaction(tx, SUITE.sign(kp.private_key, encode(tx)))
         raw = encode(stx)
         return TxEnvelope(stx, raw, SUITE.hash(raw), address_of(SUITE, kp.public_key))
@@ -130,6 +130,7 @@ def main() -> None:
             "init": {"name": "B", "symbol": "B", "total": 10**15},
             "upgrade_policy": "immutable",
         },
+        gas=5_000_000,
     )
     _, _, (receipt,) = bench.block([deploy])
     assert receipt.status == TxStatus.OK, receipt.error
@@ -165,6 +166,7 @@ def main() -> None:
         "contracts",
         "deploy",
         {"source": SPIN, "init": {}, "upgrade_policy": "immutable"},
+        gas=5_000_000,
     )
     _, _, (receipt,) = bench.block([deploy])
     spin = decode(receipt.output, str)
@@ -217,14 +219,14 @@ def compare(
             ("unmetered", txs_plain, plain_code),
         ):
             with CODE_CACHE._lock:
-                CODE_CACHE._items[code_hash] = code
+                CODE_CACHE._items[code_hash] = (code, len(source))
             elapsed, cpu, receipts = bench.block(txs)
             assert all(r.status == TxStatus.OK for r in receipts), receipts[0].error
             times[mode].append(elapsed / len(txs))
             cpus[mode].append(cpu / len(txs))
             gas[mode].append(statistics.mean(r.gas_used for r in receipts))
     with CODE_CACHE._lock:
-        CODE_CACHE._items[code_hash] = metered_code
+        CODE_CACHE._items[code_hash] = (metered_code, len(source))
     report = {}
     for mode in ("metered", "unmetered"):
         per_tx = statistics.median(times[mode])

@@ -120,6 +120,7 @@ def deploy(ctx: CallContext, args: DeployArgs) -> str:
     host = _host(ctx)
     source = args.source.encode()
     code_hash = ctx.suite.hash(source)
+    CODE_CACHE.put(code_hash, compiled, len(args.source))
     address = contract_address(ctx.suite, ctx.sender_address, host.nonce)
     require(ctx.state.get(meta_key(address)) is None, f"contract {address} exists")
     meta = ContractMeta(
@@ -180,6 +181,7 @@ def upgrade(ctx: CallContext, args: UpgradeArgs) -> int:
         TxStatus.PERMISSION_DENIED,
     )
     compiled = _compile(ctx, args.source)
+    CODE_CACHE.put(code_hash, compiled, len(args.source))
     new = ContractMeta(
         meta.address,
         meta.owner,

@@ -39,7 +39,7 @@ class ContractGas:
     item: int = 1  # per item of a list, tuple or dict produced
     int_word: int = 1  # per 64-bit word of an integer above 64 bits produced
     deep: int = 1  # per item visited when checking nesting (compare, print, sort)
-    deploy_byte: int = 20  # per byte of source checked and compiled at deploy
+    deploy_byte: int = 100  # per byte of source checked and compiled at deploy
     load: int = 2000  # per contract module instantiated for a call
     contract_call: int = 1000  # per call to another contract
     app_call: int = 500  # per call to a built-in app
