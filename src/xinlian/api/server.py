@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from xinlian.api.contracts import contract_events, get_contract, get_contract_code, query_contract
 from xinlian.api.evidence import (
     TSA,
     get_custody,
@@ -76,6 +77,10 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/evidence/{digest}/timestamp", get_timestamp)
     r.add_post("/v1/evidence/{digest}/timestamp", post_timestamp)
     r.add_post("/v1/tsa", post_tsa)
+    r.add_get("/v1/contracts/{address}", get_contract)
+    r.add_get("/v1/contracts/{address}/code", get_contract_code)
+    r.add_get("/v1/contracts/{address}/events", contract_events)
+    r.add_post("/v1/contracts/{address}/query", query_contract)
     return app
 
 
@@ -89,7 +94,14 @@ async def serve(
 
     ``ready`` is called with the bound port once the server listens (useful with port 0).
     """
-    runner = web.AppRunner(create_app(node), access_log=None, handle_signals=False)
+    # Request lines up to 32 KiB: long percent-encoded identifiers in queries still get a
+    # problem+json answer from the handlers instead of a bare 400 from the HTTP parser.
+    runner = web.AppRunner(
+        create_app(node),
+        access_log=None,
+        handle_signals=False,
+        handler_args={"max_line_size": 32768},
+    )
     try:
         await node.start()
         await runner.setup()

@@ -127,9 +127,11 @@ SCHEMAS: dict[str, Any] = {
 
 HASH_PARAM = {"name": "hash", "in": "path", "required": True, "schema": {"type": "string"}}
 DIGEST_PARAM = {"name": "digest", "in": "path", "required": True, "schema": {"type": "string"}}
+ADDRESS_PARAM = {"name": "address", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 _STR = {"type": "string"}
+_ID = {"type": "string", "minLength": 1, "maxLength": 512}
 _QUERY_INT = {"type": "integer", "minimum": 0}
 
 
@@ -198,7 +200,7 @@ TRACE_PATHS: dict[str, Any] = {
             "summary": "Events naming an item (EPCIS query: MATCH_anyEPC, EQ_bizStep, time)",
             "operationId": "traceQueryEvents",
             "parameters": [
-                _param("epc", "query", _STR, True),
+                _param("epc", "query", _ID, True),
                 _param("bizStep", "query", _STR, False),
                 _param("start", "query", _QUERY_INT, False),
                 _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, False),
@@ -227,7 +229,7 @@ TRACE_PATHS: dict[str, Any] = {
             "summary": "An item's history upstream, downstream (recall) or both",
             "operationId": "traceHistory",
             "parameters": [
-                _param("id", "query", _STR, True),
+                _param("id", "query", _ID, True),
                 _param(
                     "direction",
                     "query",
@@ -608,6 +610,88 @@ def openapi_spec() -> dict[str, Any]:
                 "operationId": "postTsa",
                 "requestBody": TIMESTAMP_QUERY,
                 "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 413, 415, 503)},
+            }
+        },
+        "/v1/contracts/{address}": {
+            "get": {
+                "summary": "A contract's owner, code hash, version, policy and methods",
+                "operationId": "getContract",
+                "parameters": [ADDRESS_PARAM],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "address": {"type": "string"},
+                                "owner": {"type": "string"},
+                                "code_hash": HEX,
+                                "version": U64,
+                                "policy": {"type": "string"},
+                                "created": U64,
+                                "methods": {"type": "array", "items": {"type": "object"}},
+                            },
+                            ["address", "owner", "code_hash", "version", "methods"],
+                        )
+                    ),
+                    **_problems(400, 404),
+                },
+            }
+        },
+        "/v1/contracts/{address}/code": {
+            "get": {
+                "summary": "A contract's current source",
+                "operationId": "getContractCode",
+                "parameters": [ADDRESS_PARAM],
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "address": {"type": "string"},
+                                "code_hash": HEX,
+                                "source": {"type": "string"},
+                            },
+                            ["address", "code_hash", "source"],
+                        )
+                    ),
+                    **_problems(400, 404),
+                },
+            }
+        },
+        "/v1/contracts/{address}/events": {
+            "get": {
+                "summary": "Events a contract emitted under one name",
+                "operationId": "getContractEvents",
+                "parameters": [
+                    ADDRESS_PARAM,
+                    {"name": "name", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "from_height", "in": "query", "schema": U64},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {
+                    **_ok(_obj({"events": {"type": "array"}}, ["events"])),
+                    **_problems(400),
+                },
+            }
+        },
+        "/v1/contracts/{address}/query": {
+            "post": {
+                "summary": "Run a @view method of a contract without a transaction",
+                "operationId": "queryContract",
+                "parameters": [ADDRESS_PARAM],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {"method": {"type": "string"}, "args": {"type": "object"}},
+                                ["method"],
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok(_obj({"result": {}}, ["result"])),
+                    **_problems(400, 413, 415),
+                },
             }
         },
     }

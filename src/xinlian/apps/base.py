@@ -20,6 +20,7 @@ class Role(StrEnum):
     READER = "reader"
     AUDITOR = "auditor"
     VALIDATOR = "validator"
+    DEPLOYER = "deployer"  # may deploy contracts; granted by governance only
 
 
 class AppError(Exception):

@@ -14,6 +14,10 @@ Actions (``action`` and its ``params``)::
     add_validator    {"public_key", "p2p_key", "power", "name"}
     remove_validator {"public_key"}
     set_power        {"public_key", "power"}
+    approve_contract_upgrade {"address", "code_hash" (bytes)}
+                                           lets the owner of a contract deployed with the
+                                           "governance" upgrade policy replace its code
+                                           with the source of that hash (once)
 
 A change to the validator set made in block h is recorded in header h as its
 ``next_validators_hash`` and signs blocks from h + 1 on.
@@ -91,6 +95,18 @@ class SetPowerParams(Struct, frozen=True, forbid_unknown_fields=True):
     power: int
 
 
+class UpgradeParams(Struct, frozen=True, forbid_unknown_fields=True):
+    """Parameters of ``approve_contract_upgrade``."""
+
+    address: str
+    code_hash: bytes
+
+
+#: The contracts app's keys governance reads and writes (see xinlian.contracts.records).
+CONTRACTS_APP = "contracts"
+CONTRACT_POLICY_PREFIX = b"policy/"
+CONTRACT_UPGRADE_PREFIX = b"upgrade/"
+
 ACTIONS: dict[str, type] = {
     "add_org": AddOrgParams,
     "remove_org": OrgIdParams,
@@ -99,6 +115,7 @@ ACTIONS: dict[str, type] = {
     "add_validator": AddValidatorParams,
     "remove_validator": ValidatorKeyParams,
     "set_power": SetPowerParams,
+    "approve_contract_upgrade": UpgradeParams,
 }
 
 
@@ -307,6 +324,8 @@ def _validate(ctx: CallContext, action: str, params: object) -> None:
             f"no active organisation {params.id!r}",
             TxStatus.INVALID_ARGS,
         )
+    elif isinstance(params, UpgradeParams):
+        _validate_upgrade(ctx, params)
     elif isinstance(params, RoleParams):
         require(
             params.role in identity.ROLE_NAMES,
@@ -394,6 +413,22 @@ def _apply_validators(ctx: CallContext, action: str, params: object) -> None:
     ctx.emit(Event("governance.validators", {"action": action, "count": str(len(entries))}))
 
 
+def _validate_upgrade(ctx: CallContext, params: UpgradeParams) -> None:
+    contracts = ctx.state.app_state(CONTRACTS_APP)
+    require(
+        len(params.code_hash) == len(ctx.suite.hash(b"")),
+        f"code_hash must be a {ctx.suite.name} hash",
+        TxStatus.INVALID_ARGS,
+    )
+    policy = contracts.get(CONTRACT_POLICY_PREFIX + params.address.encode())
+    require(policy is not None, f"no contract {params.address!r}", TxStatus.INVALID_ARGS)
+    require(
+        policy == encode("governance"),
+        f"contract {params.address} is immutable (deployed without an upgrade policy)",
+        TxStatus.INVALID_ARGS,
+    )
+
+
 def _apply(ctx: CallContext, action: str, params: object) -> None:
     if isinstance(params, AddValidatorParams | ValidatorKeyParams | SetPowerParams):
         _apply_validators(ctx, action, params)
@@ -417,6 +452,10 @@ def _apply(ctx: CallContext, action: str, params: object) -> None:
         assert org is not None
         ident.put(identity.org_key(org.id), encode(identity.Org(org.id, org.name, False)))
         ctx.state.put(b"orgs", encode([m for m in members if m != params.id]))
+    elif isinstance(params, UpgradeParams):
+        ctx.state.app_state(CONTRACTS_APP).put(
+            CONTRACT_UPGRADE_PREFIX + params.address.encode(), params.code_hash
+        )
     elif isinstance(params, RoleParams):
         account = identity.load_account(ident.get(identity.account_key(params.address)))
         assert account is not None

@@ -26,7 +26,7 @@ from xinlian.types.genesis import Genesis
 NAME = "identity"
 ROLE_NAMES = frozenset(r.value for r in Role)
 #: Roles only governance may grant, because they reach across organisations.
-GOVERNED_ROLES = frozenset({Role.AUDITOR.value, Role.VALIDATOR.value})
+GOVERNED_ROLES = frozenset({Role.AUDITOR.value, Role.VALIDATOR.value, Role.DEPLOYER.value})
 
 
 class Org(Struct, array_like=True, frozen=True):

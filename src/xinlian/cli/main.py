@@ -16,6 +16,7 @@ import click
 from xinlian import __version__
 from xinlian.cli.block import block_group, status_cmd
 from xinlian.cli.common import EXPECTED_ERRORS
+from xinlian.cli.contract import contract_group
 from xinlian.cli.evidence import evidence_group
 from xinlian.cli.governance import governance_group
 from xinlian.cli.keys import keys_group
@@ -81,6 +82,7 @@ cli.add_command(status_cmd)
 cli.add_command(evidence_group)
 cli.add_command(governance_group)
 cli.add_command(trace_group)
+cli.add_command(contract_group)
 
 
 def main(argv: list[str] | None = None) -> None:

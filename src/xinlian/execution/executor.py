@@ -7,6 +7,8 @@ For each transaction, in order:
    member organisation, nonce.
 2. *Nonce*: consumed from here on, whatever the call's outcome.
 3. *Permission*: the target app and method exist and the sender holds the method's role.
+   A target shaped like a contract address goes to the contract runtime instead
+   (``xinlian.contracts``); any active account may call a contract.
 4. *Call*: arguments decoded strictly, the method runs with metered state access.
 5. *Receipt*: on success the writes join the block; on failure they are dropped and the
    receipt says why. Gas used is recorded either way.
@@ -22,6 +24,8 @@ from typing import Any
 from xinlian.apps import identity
 from xinlian.apps.base import App, CallError, Role
 from xinlian.codec import CodecError, decode, encode
+from xinlian.contracts import NAME as CONTRACTS
+from xinlian.contracts import RUNTIME, ContractsApp, is_contract_address
 from xinlian.crypto import CryptoSuite
 from xinlian.execution.errors import ExecutionError, InvalidBlock, InvalidTransaction
 from xinlian.execution.gas import GAS, GasMeter, intrinsic_gas
@@ -30,6 +34,8 @@ from xinlian.types import Event, Receipt, TxEnvelope, TxStatus
 from xinlian.types.genesis import ChainParams, Genesis
 
 NONCE_PREFIX = b"nonce/"
+#: Gas a contract query (a @view without a transaction) may use: it runs in an API thread.
+QUERY_GAS = 2_000_000
 
 
 class Mode(Enum):
@@ -63,8 +69,11 @@ class _Context:
 
     __slots__ = (
         "events",
+        "executor",
         "height",
         "meter",
+        "nonce",
+        "overlay",
         "sender",
         "sender_address",
         "state",
@@ -84,7 +93,13 @@ class _Context:
         suite: CryptoSuite,
         state: AppState,
         meter: GasMeter,
+        nonce: int = 0,
+        overlay: TxOverlay | None = None,
+        executor: Executor | None = None,
     ) -> None:
+        self.nonce = nonce
+        self.overlay = overlay
+        self.executor = executor
         self.sender = sender
         self.sender_address = sender_address
         self.height = height
@@ -103,6 +118,48 @@ class _Context:
     def charge(self, gas: int) -> None:
         self.meter.charge(gas)
 
+    # Services for the contract runtime (``contracts.ContractHost``).
+
+    def read_raw(self, key: bytes) -> bytes | None:
+        """Unmetered read of a ``contracts`` key (the runtime charges code loads itself)."""
+        assert self.overlay is not None
+        return self.overlay.get(CONTRACTS.encode() + b"/" + key)
+
+    def call_app(self, caller: str, app: str, method: str, args: bytes, readonly: bool) -> Any:
+        """A contract calls a built-in app: read-only methods, or writes needing no role."""
+        assert self.executor is not None and self.overlay is not None
+        target = self.executor.apps.get(app)
+        fn = None if target is None or app == CONTRACTS else target.methods.get(method)
+        if target is None or fn is None:
+            raise CallError(f"no built-in app method {app}.{method}", TxStatus.UNKNOWN_TARGET)
+        if not fn.readonly and (readonly or fn.role is not None):
+            raise CallError(
+                f"a contract may not call {app}.{method} (it needs role "
+                f"{fn.role.value if fn.role else None!r} or this call is read-only)",
+                TxStatus.PERMISSION_DENIED,
+            )
+        decoded: Any
+        try:
+            decoded = decode(args, fn.args_type)
+        except CodecError as exc:
+            raise CallError(
+                f"bad arguments for {app}.{method}: {exc}", TxStatus.INVALID_ARGS
+            ) from None
+        sub = _Context(
+            sender=b"",
+            sender_address=caller,
+            height=self.height,
+            time_ms=self.time_ms,
+            tx_hash=self.tx_hash,
+            suite=self.suite,
+            state=AppState(self.overlay, app, writable=not (readonly or fn.readonly)),
+            meter=self.meter,
+            overlay=self.overlay,
+            executor=self.executor,
+        )
+        sub.events = self.events
+        return fn.fn(sub, decoded)
+
 
 class Executor:
     """Runs transactions against a state reader with a fixed set of apps."""
@@ -113,7 +170,9 @@ class Executor:
         self.chain_id = chain_id
         self.suite = suite
         self.params = params
-        self.apps = apps
+        # Execution hosts the contract runtime: its system app is always present.
+        self.apps = dict(apps)
+        self.apps.setdefault(CONTRACTS, ContractsApp())
 
     def genesis_changes(self, genesis: Genesis) -> dict[bytes, bytes | None]:
         """The state writes of the genesis document (no gas limit)."""
@@ -214,6 +273,8 @@ class Executor:
         block.changes[nonce_key(env.sender_address)] = encode(expected + 1)
         meter = GasMeter(tx.gas_limit, intrinsic_gas(len(env.raw)))
         overlay = TxOverlay(block, meter)
+        if is_contract_address(tx.target):
+            return self._call_contract(env, height, time_ms, overlay, meter)
         try:
             app, method = self._resolve(tx.target, tx.method)
             if method.role is not None and not _has_role(account, method.role):
@@ -237,8 +298,38 @@ class Executor:
                 suite=self.suite,
                 state=AppState(overlay, app.name),
                 meter=meter,
+                nonce=tx.nonce,
+                overlay=overlay,
+                executor=self,
             )
             output = method.fn(ctx, args)
+            out_bytes = b"" if output is None else encode(output)
+        except CallError as exc:
+            return Receipt(env.hash, int(exc.status), meter.used, [], str(exc), b"")
+        overlay.commit()
+        return Receipt(env.hash, int(TxStatus.OK), meter.used, ctx.events, "", out_bytes)
+
+    def _call_contract(
+        self, env: TxEnvelope, height: int, time_ms: int, overlay: TxOverlay, meter: GasMeter
+    ) -> Receipt:
+        tx = env.stx.tx
+        ctx = _Context(
+            sender=tx.sender,
+            sender_address=env.sender_address,
+            height=height,
+            time_ms=time_ms,
+            tx_hash=env.hash,
+            suite=self.suite,
+            state=AppState(overlay, CONTRACTS),
+            meter=meter,
+            nonce=tx.nonce,
+            overlay=overlay,
+            executor=self,
+        )
+        try:
+            output = RUNTIME.invoke(
+                ctx, tx.target, tx.method, tx.args, sender=env.sender_address, readonly=False
+            )
             out_bytes = b"" if output is None else encode(output)
         except CallError as exc:
             return Receipt(env.hash, int(exc.status), meter.used, [], str(exc), b"")
@@ -264,7 +355,12 @@ class Executor:
     def query(
         self, read: Reader, target: str, method_name: str, args: bytes, height: int, time_ms: int
     ) -> Any:
-        """Run a read-only method without a transaction and return its result."""
+        """Run a read-only method without a transaction and return its result.
+
+        ``target`` is a built-in app or a contract address (its ``@view`` methods).
+        """
+        if is_contract_address(target):
+            return self._query_contract(read, target, method_name, args, height, time_ms)
         app = self.apps.get(target)
         if app is None:
             raise QueryError(f"unknown target {target!r}")
@@ -290,9 +386,35 @@ class Executor:
             suite=self.suite,
             state=AppState(overlay, app.name, writable=False),
             meter=meter,
+            overlay=overlay,
+            executor=self,
         )
         try:
             return method.fn(ctx, decoded)
+        except CallError as exc:
+            raise QueryError(str(exc)) from None
+
+    def _query_contract(
+        self, read: Reader, address: str, method: str, args: bytes, height: int, time_ms: int
+    ) -> Any:
+        meter = GasMeter(min(self.params.max_gas_per_tx, QUERY_GAS))
+        overlay = TxOverlay(BlockOverlay(read), meter)
+        ctx = _Context(
+            sender=b"",
+            sender_address="",
+            height=height,
+            time_ms=time_ms,
+            tx_hash=b"",
+            suite=self.suite,
+            state=AppState(overlay, CONTRACTS, writable=False),
+            meter=meter,
+            overlay=overlay,
+            executor=self,
+        )
+        try:
+            return RUNTIME.invoke(
+                ctx, address, method, args, sender="", readonly=True, view_only=True
+            )
         except CallError as exc:
             raise QueryError(str(exc)) from None
 

@@ -76,7 +76,8 @@ def create_network(
     time_ms: int | None = None,
 ) -> NetworkLayout:
     """Write a genesis with ``orgs`` (admin, writer and reader accounts each, plus a
-    regulator with the auditor role), ``nodes`` validator homes and every key file, and
+    regulator with the auditor role and a developer with the contract deployer role),
+    ``nodes`` validator homes and every key file, and
     a TSA CA (``tsa-ca.pem``; its key in ``keys/tsa-ca.key``) that issues each node's
     RFC 3161 time-stamping certificate.
 
@@ -112,6 +113,9 @@ def create_network(
     kp = suite.generate()
     write_key(key_dir / "regulator.key", kp, "regulator")
     accounts.append(GenesisAccount("regulator", kp.public_key.hex(), orgs[0], ["auditor"]))
+    kp = suite.generate()
+    write_key(key_dir / "developer.key", kp, "developer")
+    accounts.append(GenesisAccount("developer", kp.public_key.hex(), orgs[0], ["deployer"]))
     tsa_ca_key, tsa_ca = make_tsa_ca(f"{chain_id} TSA CA")
     write_pem_key(key_dir / "tsa-ca.key", tsa_ca_key)
     write_pem_certs(root / "tsa-ca.pem", tsa_ca)

@@ -13,8 +13,8 @@ from xinlian.execution import InvalidBlock, Mode
 from xinlian.types import Event, TxStatus
 
 ACTIONS = (
-    "['add_org', 'add_validator', 'grant_role', 'remove_org', 'remove_validator', "
-    "'revoke_role', 'set_power']"
+    "['add_org', 'add_validator', 'approve_contract_upgrade', 'grant_role', 'remove_org', "
+    "'remove_validator', 'revoke_role', 'set_power']"
 )
 
 

@@ -16,7 +16,7 @@ from xinlian.types import Event, TxStatus
 from xinlian.types.genesis import GenesisAccount, GenesisOrg
 
 SUITE = get_suite("ed25519")
-ALL_ROLES = "['admin', 'auditor', 'reader', 'validator', 'writer']"
+ALL_ROLES = "['admin', 'auditor', 'deployer', 'reader', 'validator', 'writer']"
 
 
 def register(world: Any, admin: str, key_name: str, roles: list[str], name: str = "acct") -> Any:

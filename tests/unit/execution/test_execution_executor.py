@@ -323,7 +323,7 @@ def test_unknown_target(world: Any) -> None:
     assert receipt.status == TxStatus.UNKNOWN_TARGET
     assert (
         receipt.error == "unknown target 'nope'; built-in apps are "
-        "['evidence', 'governance', 'identity', 'kv', 'trace']"
+        "['contracts', 'evidence', 'governance', 'identity', 'kv', 'trace']"
     )
     assert world.nonce("writer_a") == 1
 
@@ -532,4 +532,11 @@ def test_encode_args_and_record_encodings_agree_for_execution(world: Any) -> Non
 
 
 def test_role_enum_values() -> None:
-    assert [r.value for r in Role] == ["admin", "writer", "reader", "auditor", "validator"]
+    assert [r.value for r in Role] == [
+        "admin",
+        "writer",
+        "reader",
+        "auditor",
+        "validator",
+        "deployer",
+    ]
