@@ -100,7 +100,7 @@ async def serve(
         create_app(node),
         access_log=None,
         handle_signals=False,
-        handler_args={"max_line_size": 32768},
+        max_line_size=32768,
     )
     try:
         await node.start()
