@@ -380,3 +380,13 @@ async def test_websocket_streams_blocks(live_node: Any) -> None:
         doc = json.loads(msg.data)
         assert doc["type"] == "block" and doc["height"] >= 1
         assert len(doc["hash"]) == 64
+
+
+def test_a_long_query_gets_a_problem_document(live_node: Any) -> None:
+    # 20 KB request line: beyond aiohttp's default 8 KiB, within the node's 32 KiB.
+    url = f"{live_node.url}/v1/trace/history?id={'a' * 20_000}"
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(url, timeout=30)
+    assert caught.value.code == 400
+    assert caught.value.headers["Content-Type"].startswith("application/problem+json")
+    assert json.loads(caught.value.read())["reason"] == "bad_param"
