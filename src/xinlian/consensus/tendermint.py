@@ -15,6 +15,13 @@ Differences from the paper's pseudo-code, none of which weakens its safety argum
   ``StartHeight(h + 1)`` instead of moving on by itself (Line 52-54 split in two).
 * The proposer also schedules ``timeoutPropose`` (Line 20), so a node that never answers
   ``BuildProposal`` cannot stall its round.
+* ``getValue()`` and ``valid(v)`` take time here, where the paper has them instant. A
+  ``timeoutPropose`` that fires while this node is still building its proposal, or still
+  validating the round's proposal, is held until that finishes: then Line 22/28 decide the
+  prevote, or, if neither applies, the held timeout prevotes nil (Line 57). Only the
+  moment of the prevote moves, which the paper leaves to the network's timing anyway. A
+  block built after this node already left the propose step is dropped (it would be a
+  proposal signed after this node's own prevote in that round).
 * The round skip (Line 55) counts the power of distinct validators with votes in the
   higher round (proposals are not counted), as CometBFT does.
 """
@@ -118,6 +125,7 @@ class Tendermint:
     prevote_timeout_set: bool = False
     precommit_timeout_set: bool = False
     pol_seen: bool = False
+    propose_timeout_held: bool = False
     decision: bytes | None = None
     future: tuple[Message, ...] = ()
     evidence: tuple[Evidence, ...] = ()
@@ -177,7 +185,7 @@ class Tendermint:
             state = self._on_built(event, out)
         else:
             state = self._on_validated(event)
-        return state._apply_rules(out), out
+        return state._apply_rules(out)._release_propose_timeout(out), out
 
     # ------------------------------------------------------------------ heights and rounds
 
@@ -206,6 +214,7 @@ class Tendermint:
             prevote_timeout_set=False,
             precommit_timeout_set=False,
             pol_seen=False,
+            propose_timeout_held=False,
         )
         if state.is_proposer():
             if state.valid_value is not None and state.valid_block is not None:
@@ -312,6 +321,8 @@ class Tendermint:
         if event.height != self.height or event.round != self.round or self.decision is not None:
             return self
         if event.kind is TimeoutKind.PROPOSE and self.round_step is Step.PROPOSE:
+            if self._busy_with_proposal():
+                return replace(self, propose_timeout_held=True)  # see the module docstring
             # Line 57-60: OnTimeoutPropose: prevote nil.
             return self._vote(PREVOTE, NIL, out)._enter(Step.PREVOTE)
         if event.kind is TimeoutKind.PREVOTE and self.round_step is Step.PREVOTE:
@@ -322,11 +333,34 @@ class Tendermint:
             return self._start_round(self.round + 1, out)
         return self
 
+    def _busy_with_proposal(self) -> bool:
+        """Building this round's proposal, or validating the block it proposes."""
+        if self.building:
+            return True
+        proposal = self.proposals.get(self.round)
+        return proposal is not None and proposal.proposal.block_hash in self.validating
+
+    def _release_propose_timeout(self, out: list[Effect]) -> Tendermint:
+        """A held ``timeoutPropose`` whose wait is over and no rule prevoted: Line 57."""
+        if (
+            self.propose_timeout_held
+            and self.round_step is Step.PROPOSE
+            and self.decision is None
+            and not self._busy_with_proposal()
+        ):
+            return (
+                replace(self, propose_timeout_held=False)
+                ._vote(PREVOTE, NIL, out)
+                ._enter(Step.PREVOTE)
+            )
+        return self
+
     def _on_built(self, event: ProposalBuilt, out: list[Effect]) -> Tendermint:
         if (
             not self.building
             or event.height != self.height
             or event.round != self.round
+            or self.round_step is not Step.PROPOSE
             or self.decision is not None
         ):
             return self
@@ -503,7 +537,7 @@ class Tendermint:
     # ------------------------------------------------------------------ helpers
 
     def _enter(self, step: Step) -> Tendermint:
-        return replace(self, round_step=step)
+        return replace(self, round_step=step, propose_timeout_held=False)
 
     def _schedule(self, kind: TimeoutKind, out: list[Effect]) -> None:
         duration = self.config.timeouts.duration(kind, self.round)

@@ -570,3 +570,47 @@ def test_config_checks_its_own_index() -> None:
         replace(config(), my_index=4)
     with pytest.raises(ValueError):
         replace(config(), sign=None)
+
+
+# ---------------------------------------------------------------- slow getValue / valid(v)
+
+
+def test_a_propose_timeout_while_building_waits_for_the_block() -> None:
+    state, _ = start(config(me=0), 1)
+    state, effects = state.step(TimeoutFired(TimeoutKind.PROPOSE, 1, 0))
+    assert votes_of(effects) == [] and state.propose_timeout_held
+    assert state.round_step is Step.PROPOSE
+    state, effects = state.step(ProposalBuilt(1, 0, BLOCK_A))
+    assert len(of(effects, BroadcastProposal)) == 1
+    assert votes_of(effects) == [(PV, 0, A)]  # Line 22 on its own proposal, not nil
+    assert state.round_step is Step.PREVOTE and not state.propose_timeout_held
+
+
+@pytest.mark.parametrize(("valid", "expected"), [(True, A), (False, NIL)])
+def test_a_propose_timeout_while_validating_waits_for_the_result(
+    valid: bool, expected: bytes
+) -> None:
+    state, _ = feed(started(), proposal(0, BLOCK_A))
+    state, effects = state.step(TimeoutFired(TimeoutKind.PROPOSE, 1, 0))
+    assert votes_of(effects) == [] and state.propose_timeout_held
+    state, effects = state.step(BlockValidated(1, A, valid))
+    assert votes_of(effects) == [(PV, 0, expected)]
+    assert state.round_step is Step.PREVOTE
+
+
+def test_a_held_timeout_prevotes_nil_when_no_rule_applies_after_validation() -> None:
+    # Round 1 re-proposes A with a POL from round 0 that this node never saw: Line 28
+    # cannot fire, so once A is validated the held timeout's nil prevote goes out.
+    state = to_round(started(), 1)
+    state, _ = feed(state, proposal(1, BLOCK_A, pol_round=0))
+    state, effects = state.step(TimeoutFired(TimeoutKind.PROPOSE, 1, 1))
+    assert votes_of(effects) == []
+    state, effects = state.step(BlockValidated(1, A, True))
+    assert votes_of(effects) == [(PV, 1, NIL)]
+
+
+def test_a_block_built_after_leaving_the_propose_step_is_dropped() -> None:
+    state, _ = start(config(me=0), 1)
+    moved = replace(state, round_step=Step.PREVOTE)
+    after, effects = moved.step(ProposalBuilt(1, 0, BLOCK_A))
+    assert effects == [] and after == moved  # never a proposal signed after a prevote
