@@ -184,13 +184,30 @@ class Executor:
         return block.changes
 
     def execute_block(
-        self, read: Reader, height: int, time_ms: int, txs: Sequence[TxEnvelope], mode: Mode
+        self,
+        read: Reader,
+        height: int,
+        time_ms: int,
+        txs: Sequence[TxEnvelope],
+        mode: Mode,
+        *,
+        gas_budget: int | None = None,
     ) -> BlockResult:
-        """Execute ``txs`` in order on top of ``read`` (the state after the previous block)."""
+        """Execute ``txs`` in order on top of ``read`` (the state after the previous block).
+
+        ``gas_budget`` (building only) stops the block once its receipts have used that
+        much gas; the transactions after it stay pending. It is the proposer's policy for
+        keeping a block's execution time, and so every validator's, short against the
+        consensus timeouts; it is not a validity rule (validators check the byte and
+        count limits of the chain parameters only).
+        """
         block = BlockOverlay(read)
         result = BlockResult(changes=block.changes)
         size = 0
+        gas_used = 0
         for env in txs:
+            if gas_budget is not None and mode is Mode.BUILD and gas_used >= gas_budget:
+                break
             # BLOCK SIZE: a builder stops before the limit (the rest stays pending);
             # a validator refuses a block over it.
             size += len(env.raw)
@@ -209,6 +226,7 @@ class Executor:
                 continue
             result.txs.append(env)
             result.receipts.append(receipt)
+            gas_used += receipt.gas_used
         return result
 
     def check_admission(self, read: Reader, env: TxEnvelope, height: int) -> int:

@@ -130,7 +130,14 @@ def validator_set(entries: list[ValidatorEntry]) -> ValidatorSet:
 class Chain:
     """One node's view of the chain, with block production for a local validator."""
 
-    def __init__(self, store: KVStore, genesis: Genesis, *, state_retain: int = 1000) -> None:
+    def __init__(
+        self,
+        store: KVStore,
+        genesis: Genesis,
+        *,
+        state_retain: int = 1000,
+        block_gas_budget: int | None = None,
+    ) -> None:
         self.store = store
         self.genesis = genesis
         self.suite: CryptoSuite = get_suite(genesis.suite)
@@ -140,6 +147,8 @@ class Chain:
         self.ledger = Ledger(store, self.suite.hash)
         self.executor = Executor(genesis.chain_id, self.suite, genesis.params, builtin_apps())
         self.state_retain = state_retain
+        #: Blocks this node builds stop once their transactions used this much gas.
+        self.block_gas_budget = block_gas_budget
         self._commit_lock = threading.Lock()
         self._listeners: list[Callable[[CommittedBlock], None]] = []
         self._init_genesis()
@@ -236,7 +245,9 @@ class Chain:
                 time_ms = prev.time_ms + 1
             params = self.genesis.params
             envs = self.mempool.reap(params.max_block_txs, params.max_block_bytes)
-            result = self.executor.execute_block(self.state.get, height, time_ms, envs, Mode.BUILD)
+            result = self.executor.execute_block(
+                self.state.get, height, time_ms, envs, Mode.BUILD, gas_budget=self.block_gas_budget
+            )
             return self._seal(height, time_ms, proposer, result)
 
     def validate_block(self, block: Block | WireBlock) -> PreparedBlock:

@@ -62,7 +62,12 @@ class Node:
             raise ChainError(f"node key is {self.key.suite}, chain uses {self.genesis.suite}")
         self.p2p_identity = self._p2p_identity()
         self.store = store if store is not None else open_store(Path(config.data_dir))
-        self.chain = Chain(self.store, self.genesis, state_retain=config.state_retain)
+        self.chain = Chain(
+            self.store,
+            self.genesis,
+            state_retain=config.state_retain,
+            block_gas_budget=config.block_gas_budget,
+        )
         self.chain.mempool.max_txs = config.mempool_size
         self.metrics = NodeMetrics()
         self.metrics.height.set(self.chain.height)

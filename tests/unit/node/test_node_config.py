@@ -1,4 +1,5 @@
-"""The ``[tsa]`` section of config.toml: generated defaults and operator-provided files."""
+"""config.toml: the block gas budget, and the ``[tsa]`` section (generated defaults and
+operator-provided files)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xinlian.crypto.timestamp import load_tsa
-from xinlian.node.config import ConfigError, load_config
+from xinlian.node.config import DEFAULT_BLOCK_GAS_BUDGET, ConfigError, load_config
 from xinlian.node.network import create_network
 
 
@@ -37,4 +38,17 @@ def test_operator_provided_tsa_paths(tmp_path: Path) -> None:
     assert load_tsa(*load_config(home).tsa_paths()).cert is not None
     config.write_text(config.read_text() + 'extra = "x"\n')
     with pytest.raises(ConfigError, match="unknown \\[tsa\\] keys"):
+        load_config(home)
+
+
+def test_block_gas_budget(tmp_path: Path) -> None:
+    home = create_network(tmp_path / "net", nodes=1).node_homes[0]
+    assert load_config(home).block_gas_budget == DEFAULT_BLOCK_GAS_BUDGET
+    config = home / "config.toml"
+    text = config.read_text()
+    assert f"block_gas_budget = {DEFAULT_BLOCK_GAS_BUDGET}" in text
+    config.write_text(text.replace(f"= {DEFAULT_BLOCK_GAS_BUDGET}", "= 5000000"))
+    assert load_config(home).block_gas_budget == 5_000_000
+    config.write_text(text.replace(f"= {DEFAULT_BLOCK_GAS_BUDGET}", "= 10"))
+    with pytest.raises(ConfigError, match="block_gas_budget"):
         load_config(home)
