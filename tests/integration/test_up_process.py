@@ -47,6 +47,7 @@ def test_up_starts_four_nodes_and_ctrl_c_stops_every_one(tmp_path: Path) -> None
             proc.wait()
     assert proc.returncode == 0, output + rest
     assert "Stopped cleanly" in rest
+    assert "warning:" not in rest and "Traceback" not in rest, rest
     for url in urls:  # every node process is gone: nobody answers
         with pytest.raises(OSError):
             http(url + "/healthz", timeout=2)

@@ -375,6 +375,9 @@ async def _print_blocks(url: str, stop: asyncio.Event, max_blocks: int | None) -
                 )
                 for fut in pending:
                     fut.cancel()
+                # Let a cancelled ``anext`` finish unwinding: closing the feed while it is
+                # still running raises "aclose(): asynchronous generator is already running".
+                await asyncio.gather(*pending, return_exceptions=True)
                 if getter not in done:
                     break
                 try:
