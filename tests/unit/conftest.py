@@ -179,11 +179,18 @@ class World:
         raise AssertionError("gas limit did not converge")
 
     def execute(
-        self, txs: Sequence[TxEnvelope], mode: Mode = Mode.VALIDATE, height: int | None = None
+        self,
+        txs: Sequence[TxEnvelope],
+        mode: Mode = Mode.VALIDATE,
+        height: int | None = None,
+        *,
+        gas_budget: int | None = None,
     ) -> BlockResult:
         """Execute a block at the next height without applying it."""
         h = self.height + 1 if height is None else height
-        return self.executor.execute_block(self.read, h, self.time_ms + 1000, txs, mode)
+        return self.executor.execute_block(
+            self.read, h, self.time_ms + 1000, txs, mode, gas_budget=gas_budget
+        )
 
     def run(
         self, txs: Sequence[TxEnvelope], mode: Mode = Mode.VALIDATE, height: int | None = None

@@ -15,33 +15,19 @@ def test_builder_stops_after_the_budget(helpers: SimpleNamespace) -> None:
     used = [r.gas_used for r in full.receipts]
     assert len(used) == 6 and all(g > 0 for g in used)
     # The budget is reached by the third receipt: three transactions, the rest pending.
-    budget = used[0] + used[1] + 1
-    built = world.executor.execute_block(
-        world.read, world.height + 1, world.time_ms + 1000, envs, Mode.BUILD, gas_budget=budget
-    )
+    built = world.execute(envs, Mode.BUILD, gas_budget=used[0] + used[1] + 1)
     assert built.txs == envs[:3] and not built.dropped
     assert [r.gas_used for r in built.receipts] == used[:3]
     # Exactly reached: the block closes there.
-    exact = world.executor.execute_block(
-        world.read,
-        world.height + 1,
-        world.time_ms + 1000,
-        envs,
-        Mode.BUILD,
-        gas_budget=used[0] + used[1],
-    )
+    exact = world.execute(envs, Mode.BUILD, gas_budget=used[0] + used[1])
     assert exact.txs == envs[:2]
     # One transaction over the whole budget still makes a block of one.
-    alone = world.executor.execute_block(
-        world.read, world.height + 1, world.time_ms + 1000, envs, Mode.BUILD, gas_budget=1
-    )
+    alone = world.execute(envs, Mode.BUILD, gas_budget=1)
     assert alone.txs == envs[:1]
 
 
 def test_validators_ignore_the_budget(helpers: SimpleNamespace) -> None:
     world = helpers.World(helpers.make_genesis())
     envs = [world.tx("writer_a", args={"key": f"k{i}", "value": "v"}) for i in range(4)]
-    checked = world.executor.execute_block(
-        world.read, world.height + 1, world.time_ms + 1000, envs, Mode.VALIDATE, gas_budget=1
-    )
+    checked = world.execute(envs, Mode.VALIDATE, gas_budget=1)
     assert checked.txs == envs

@@ -69,6 +69,15 @@ def test_another_node_validates_and_commits_to_the_same_roots(pair: Pair) -> Non
     assert b.ledger.receipts(1) == a.ledger.receipts(1)
 
 
+def test_a_gas_budget_closes_the_block_early_and_others_accept_it(pair: Pair) -> None:
+    a, b, _, _ = pair
+    a.block_gas_budget = 1  # any transaction exceeds it: blocks of one
+    block, commit = _proposal(pair)
+    assert len(block.txs) == 1 and len(a.mempool) == 4  # the rest stays pending
+    b.commit_block(b.validate_block(block), commit)
+    assert b.state_root(1) == a.state_root(1)
+
+
 def _tampered(block: Block, **fields: object) -> Block:
     return Block(msgspec.structs.replace(block.header, **fields), block.txs)
 
