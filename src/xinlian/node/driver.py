@@ -408,17 +408,22 @@ class ConsensusDriver:
         if self._sync_peer is not None and time.monotonic() < self._sync_deadline:
             return
         height = self.chain.height
-        ahead = [(h, k) for k, h in self._peer_heights.items() if h > height]
+        ahead = sorted(((h, k) for k, h in self._peer_heights.items() if h > height), reverse=True)
         if not ahead:
             return
-        best, peer = max(ahead)
         stalled = time.monotonic() - self._height_since > SYNC_AFTER_S
-        if best == height + 1 and not stalled:
+        if ahead[0][0] == height + 1 and not stalled:
             return
-        count = min(MAX_BLOCKS_PER_RESPONSE, best - height)
-        if self.network.send(peer, Channel.BLOCK_REQUEST, encode(BlockRequest(height + 1, count))):
-            self._sync_peer = peer
-            self._sync_deadline = time.monotonic() + SYNC_TIMEOUT_S
+        for best, peer in ahead:  # the highest peer first, then the next ones
+            count = min(MAX_BLOCKS_PER_RESPONSE, best - height)
+            request = encode(BlockRequest(height + 1, count))
+            if self.network.send(peer, Channel.BLOCK_REQUEST, request):
+                self._sync_peer = peer
+                self._sync_deadline = time.monotonic() + SYNC_TIMEOUT_S
+                return
+            # Not connected: what it said about its height may be stale (it may have
+            # crashed); ask the next peer rather than waiting on one that cannot answer.
+            del self._peer_heights[peer]
 
     async def on_block_request(self, peer: bytes, payload: bytes) -> None:
         """Serve certified blocks to a peer catching up."""

@@ -204,6 +204,10 @@ class Node:
         elif self.transport is not None:
             self.transport.report_misbehaviour(peer, f"unknown channel {channel}")
 
+    def _on_peer_left(self, peer: bytes) -> None:
+        if self.driver is not None:
+            self.driver.peer_left(peer)
+
     def _allowed_keys(self) -> set[bytes]:
         return {e.p2p_key for e in self.chain.validator_entries} - {self.p2p_identity.public_key}
 
@@ -276,6 +280,7 @@ class Node:
                     channels=frozenset(int(c) for c in Channel),
                     max_frame_size=self.max_frame_bytes,
                 ),
+                on_disconnect=self._on_peer_left,
             )
             await self.transport.start()
         network = self.transport if self.transport is not None else _Alone()

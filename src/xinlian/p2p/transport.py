@@ -11,6 +11,8 @@ Contract:
   against the peer, and a peer reaching the threshold is disconnected and banned.
 - Frames from one peer reach the handler in order, one at a time; a slow handler slows
   reading from that peer only. A handler exception is logged and counted, never fatal.
+- ``on_disconnect`` hears of every peer whose connection ended without a replacement,
+  so the layers above can forget what that peer told them (its height, for example).
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ log = logging.getLogger("xinlian.p2p")
 
 Handler = Callable[[bytes, int, bytes], Awaitable[None]]
 """``async (peer_key, channel, payload) -> None``: called for each valid frame."""
+
+DisconnectHandler = Callable[[bytes], None]
+"""``(peer_key) -> None``: called when a peer's connection ends (and no other replaced it)."""
 
 _READ_CHUNK = 64 * 1024
 
@@ -90,6 +95,7 @@ class Transport:
         config: TransportConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        on_disconnect: DisconnectHandler | None = None,
     ) -> None:
         self.identity = identity
         self.listen_host = listen_host
@@ -97,6 +103,7 @@ class Transport:
         self.counters = TransportCounters()
         self._listen_port = listen_port
         self._handler = handler
+        self._on_disconnect = on_disconnect
         self._clock = clock
         self._backoff = Backoff(
             self.config.backoff_base, self.config.backoff_cap, rng or random.Random()
@@ -447,11 +454,17 @@ class Transport:
         finally:
             connection.close("reader finished")
             await connection.wait_closed(self.config.close_timeout)
-            if self._connections.get(key) is connection:
+            left = self._connections.get(key) is connection
+            if left:
                 del self._connections[key]
             self.counters.connections_closed += 1
             log.info("disconnected from %s: %s", key.hex()[:12], connection.close_reason)
             self._notify()
+            if left and self._on_disconnect is not None:
+                try:
+                    self._on_disconnect(key)
+                except Exception:
+                    log.exception("disconnect handler failed for %s", key.hex()[:12])
 
     async def _dispatch(self, connection: Connection, decoder: FrameDecoder) -> None:
         """Hand every complete frame in ``decoder`` to the handler."""

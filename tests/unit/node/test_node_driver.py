@@ -30,12 +30,16 @@ class FakeNetwork:
         self.broadcasts: list[tuple[int, bytes]] = []
         self.sent: list[tuple[bytes, int, bytes]] = []
         self.reports: list[tuple[bytes, str]] = []
+        #: Peers that are not connected: sending to them fails.
+        self.gone: set[bytes] = set()
 
     def broadcast(self, channel: int, payload: bytes) -> int:
         self.broadcasts.append((channel, payload))
         return 1
 
     def send(self, key: bytes, channel: int, payload: bytes) -> bool:
+        if key in self.gone:
+            return False
         self.sent.append((key, channel, payload))
         return True
 
@@ -201,5 +205,45 @@ async def test_catch_up_fetches_the_next_batch_while_applying_one(tmp_path: Path
         assert behind.chain.height == 100
         assert behind.chain.state_root() == ahead.chain.state_root()
         assert behind.machine.height == 101  # consensus restarted after the last batch
+    finally:
+        await behind.stop()
+
+
+async def test_catch_up_skips_a_peer_that_is_no_longer_connected(tmp_path: Path) -> None:
+    # Three peers told us they are at height 3; the one preferred first (the highest key)
+    # has since crashed without a goodbye. Catch-up must ask another, not wait forever.
+    crashed, live, other = b"\xff" * 32, b"\x07" * 32, b"\x06" * 32
+    behind, net = make_driver(tmp_path, key=keypair("observer").private_key)
+    net.gone.add(crashed)
+    behind.start()
+    try:
+        for peer in (crashed, live, other):
+            behind.on_status(peer, encode(NodeStatus(3)))
+        requests = [key for key, channel, _ in net.sent if channel == Channel.BLOCK_REQUEST]
+        assert requests == [live]
+        assert crashed not in behind._peer_heights
+        assert behind._sync_peer == live
+    finally:
+        await behind.stop()
+
+
+async def test_a_departed_sync_peer_is_replaced_at_once(tmp_path: Path) -> None:
+    first, second = b"\x08" * 32, b"\x07" * 32
+    behind, net = make_driver(tmp_path, key=keypair("observer").private_key)
+    behind.start()
+    try:
+        behind.on_status(first, encode(NodeStatus(5)))
+        behind.on_status(second, encode(NodeStatus(5)))
+        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [first]
+        # While the request to ``first`` is outstanding nobody else is asked ...
+        behind.on_status(second, encode(NodeStatus(5)))
+        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [first]
+        # ... but once it disconnects, the next status sends the request elsewhere,
+        # without waiting for the request to time out.
+        net.gone.add(first)
+        behind.peer_left(first)
+        assert behind._sync_peer is None and first not in behind._peer_heights
+        behind.on_status(second, encode(NodeStatus(5)))
+        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [first, second]
     finally:
         await behind.stop()

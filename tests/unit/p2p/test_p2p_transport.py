@@ -57,6 +57,7 @@ class Net:
         *,
         port: int = 0,
         config: TransportConfig = FAST,
+        on_disconnect: Callable[[bytes], None] | None = None,
     ) -> Transport:
         inbox: Inbox = asyncio.Queue()
 
@@ -64,7 +65,14 @@ class Net:
             await inbox.put((peer, channel, payload))
 
         transport = Transport(
-            identity, "127.0.0.1", port, allowed, handler, peers=peers, config=config
+            identity,
+            "127.0.0.1",
+            port,
+            allowed,
+            handler,
+            peers=peers,
+            config=config,
+            on_disconnect=on_disconnect,
         )
         await transport.start()
         self.transports.append(transport)
@@ -252,6 +260,33 @@ async def test_reconnects_after_the_listener_restarts(net: Net) -> None:
     assert a.send(B.public_key, 1, b"again")
     assert await bounded(net.inboxes[B.public_key].get()) == (A.public_key, 1, b"again")
     assert b2.counters.connections_opened == 1
+
+
+async def test_a_peer_that_goes_away_is_reported_once_to_the_disconnect_handler(
+    net: Net,
+) -> None:
+    left: list[bytes] = []
+    b = await net.node(B, MEMBERS)
+    a = await net.node(A, MEMBERS, [addr(b)], on_disconnect=left.append)
+    await bounded(a.wait_connected([B.public_key]))
+    assert left == []
+    await bounded(b.stop())
+    await bounded(a.wait_connected([B.public_key], connected=False))
+    await until(lambda: left == [B.public_key])
+
+
+async def test_a_failing_disconnect_handler_is_logged_not_fatal(net: Net) -> None:
+    def explode(_key: bytes) -> None:
+        raise RuntimeError("handler bug")
+
+    b = await net.node(B, MEMBERS)
+    port = b.listen_port
+    a = await net.node(A, MEMBERS, [addr(b)], on_disconnect=explode)
+    await bounded(a.wait_connected([B.public_key]))
+    await bounded(b.stop())
+    await bounded(a.wait_connected([B.public_key], connected=False))
+    await net.node(B, MEMBERS, port=port)
+    await bounded(a.wait_connected([B.public_key]))  # the dialer carried on
 
 
 async def test_removing_a_key_closes_its_connection(net: Net) -> None:
