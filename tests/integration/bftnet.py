@@ -57,6 +57,19 @@ def wait_until(
     raise AssertionError(f"timed out after {timeout:g}s waiting for: {what}{detail}")
 
 
+def wait_level(nodes: list[NodeProcess], timeout: float = 90.0) -> int:
+    """Wait until every node holds the blocks the highest one held when called (so a
+    transaction acknowledged anywhere can be looked up everywhere); return that height."""
+    top = max(height(n) for n in nodes)
+    wait_until(
+        f"every node reaches height {top}",
+        lambda: min(map(height, nodes)) >= top,
+        timeout,
+        nodes=nodes,
+    )
+    return top
+
+
 class Load(threading.Thread):
     """kv.put batches to a random live node; remembers what was acknowledged committed.
 

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 START_TIMEOUT_S = 60
+#: Node processes log at this level into ``node.log`` (info by default: connections,
+#: commits and catch-up are then on record when a fault test fails).
+LOG_LEVEL = os.environ.get("XINLIAN_TEST_NODE_LOG", "info")
 
 
 def free_port() -> int:
@@ -68,6 +71,8 @@ class NodeProcess:
                 "start",
                 "--home",
                 str(self.home),
+                "--log-level",
+                LOG_LEVEL,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

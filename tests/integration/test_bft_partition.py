@@ -19,7 +19,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bftnet import Load, check_acked, check_agreement, height, make_network, wait_until
+from bftnet import (
+    Load,
+    check_acked,
+    check_agreement,
+    height,
+    make_network,
+    wait_level,
+    wait_until,
+)
 from nodeproc import NodeProcess
 
 pytestmark = pytest.mark.integration
@@ -135,6 +143,7 @@ def test_partitions_halt_the_minority_and_heal(
         )
         load.halt.set()
         load.join(timeout=30)
+        wait_level(nodes)  # the load's last blocks may not have reached d yet
         check_agreement(nodes, layout.genesis)
         assert load.acked, "the load never saw a commit; the test proved nothing"
         check_acked(d, layout.genesis, load.acked)
