@@ -52,9 +52,19 @@ def wait_until(
         time.sleep(0.2)
     detail = ""
     for node in nodes or []:
-        tail = "\n    ".join(node.log().splitlines()[-8:])
+        lines = node.log_path.read_text(errors="replace").splitlines()
+        # Per-block lines drown the rest: keep the last of them and the last other events.
+        routine = [i for i, line in enumerate(lines) if _per_block(line)]
+        keep = [line for i, line in enumerate(lines) if not _per_block(line)][-12:]
+        if routine:
+            keep.append(lines[routine[-1]])
+        tail = "\n    ".join(keep)
         detail += f"\n  {node.home.name}: height {height(node)}\n    {tail}"
     raise AssertionError(f"timed out after {timeout:g}s waiting for: {what}{detail}")
+
+
+def _per_block(line: str) -> bool:
+    return line.startswith("block ") or "committed height" in line
 
 
 def wait_level(nodes: list[NodeProcess], timeout: float = 90.0) -> int:
