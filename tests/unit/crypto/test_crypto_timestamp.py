@@ -20,6 +20,7 @@ from xinlian.crypto.timestamp import (
     load_tsa,
     make_tsa_ca,
     parse_request,
+    read_token,
     rejection,
     serial_number,
     stamp,
@@ -225,3 +226,11 @@ def test_verify_token_needs_a_time_stamping_signer(pki: Path) -> None:
                   time_ms=int(dt.datetime.now(dt.UTC).timestamp() * 1000), serial=1)  # fmt: skip
     with pytest.raises(TimeStampError, match=r"^check extended key usage failed"):
         verify_token(token, digest, ca)
+
+
+@pytest.mark.parametrize("millis", [0, 7, 40, 340, 999])
+def test_gen_time_keeps_the_millisecond_whatever_its_trailing_zeros(pki: Path, millis: int) -> None:
+    tsa = load_tsa(pki / "tsa.pem", pki / "tsa.key", pki / "ca.pem")
+    time_ms = 1_795_925_222_000 + millis
+    token = stamp(tsa, hash_name="sha256", digest=b"\x01" * 32, time_ms=time_ms, serial=9)
+    assert read_token(token).gen_time_ms == time_ms
