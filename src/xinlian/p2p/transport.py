@@ -75,6 +75,23 @@ class TransportConfig:
     stable_after: float = 10.0
 
 
+class _TlsPendingProtocol(asyncio.StreamReaderProtocol):
+    """A server-side stream that reads nothing until ``start_tls`` takes it over.
+
+    ``asyncio.start_server`` reads as soon as a connection is accepted, while the callback
+    that calls ``start_tls`` only runs on a later turn of the loop. A ClientHello arriving
+    in between lands in the plain ``StreamReader`` and never reaches TLS (CPython
+    gh-142352, fixed after 3.11): the server then waits for it until the handshake times
+    out, every time the loop is busy, and two busy nodes never connect. Pausing reading at
+    once closes that window; ``loop.start_tls`` resumes reading under the TLS protocol.
+    """
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if isinstance(transport, asyncio.ReadTransport):
+            transport.pause_reading()
+        super().connection_made(transport)
+
+
 class Transport:
     """Authenticated, framed messaging with a pinned set of peers.
 
@@ -140,7 +157,12 @@ class Transport:
         """Listen and start dialing the configured peers."""
         if self._running:
             return
-        self._server = await asyncio.start_server(self._accept, self.listen_host, self._listen_port)
+        loop = asyncio.get_running_loop()
+
+        def protocol() -> _TlsPendingProtocol:
+            return _TlsPendingProtocol(asyncio.StreamReader(loop=loop), self._accept, loop=loop)
+
+        self._server = await loop.create_server(protocol, self.listen_host, self._listen_port)
         self._listen_port = self._server.sockets[0].getsockname()[1]
         self._running = True
         for key in self._addresses:

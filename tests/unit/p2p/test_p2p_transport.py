@@ -143,6 +143,30 @@ async def test_three_transports_broadcast(net: Net) -> None:
         assert await bounded(net.inboxes[key].get()) == (C.public_key, 2, b"back")
 
 
+async def test_a_client_hello_waiting_before_the_server_turns_to_tls_is_not_lost(
+    net: Net, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A busy server loop: the dialer's ClientHello has arrived before the accept callback
+    # starts TLS. It must still reach the handshake (CPython gh-142352 lost it, and the two
+    # nodes never connected).
+    accept = Transport._accept
+
+    async def slow_accept(
+        self: Transport, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await asyncio.sleep(0.3)
+        await accept(self, reader, writer)
+
+    monkeypatch.setattr(Transport, "_accept", slow_accept)
+    b = await net.node(B, MEMBERS)
+    a = await net.node(A, MEMBERS, [addr(b)])
+    await bounded(a.wait_connected([B.public_key]))
+    await bounded(b.wait_connected([A.public_key]))
+    assert b.counters.refused["handshake"] == 0
+    assert a.send(B.public_key, 1, b"through")
+    assert await bounded(net.inboxes[B.public_key].get()) == (A.public_key, 1, b"through")
+
+
 async def test_unknown_key_is_refused_when_it_dials(net: Net) -> None:
     b = await net.node(B, MEMBERS)
     await net.node(X, [*MEMBERS, X.public_key], [addr(b)])
