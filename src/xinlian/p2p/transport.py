@@ -371,7 +371,7 @@ class Transport:
             )
         except (OSError, TimeoutError, EOFError) as exc:
             self.counters.refused["handshake"] += 1
-            log.warning("TLS handshake from %s failed: %s", remote, exc or type(exc).__name__)
+            log.warning("TLS handshake from %s failed: %s", remote, str(exc) or type(exc).__name__)
             writer.transport.abort()
             return
         except asyncio.CancelledError:  # stopping mid-handshake: nothing to report
