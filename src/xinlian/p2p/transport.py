@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable
@@ -73,6 +74,29 @@ class TransportConfig:
     backoff_cap: float = 30.0
     #: A connection that lived this long resets the dialer's backoff.
     stable_after: float = 10.0
+    #: A peer that stops acknowledging (a cut link, a host switched off, no FIN or RST
+    #: ever arrives) is dropped after about this many seconds: TCP keepalive probes when
+    #: idle, TCP_USER_TIMEOUT when data is unacknowledged. Then the dialer takes over.
+    dead_peer_timeout: float = 30.0
+
+
+def _detect_dead_peers(sock: socket.socket | None, timeout: float) -> None:
+    """Ask the kernel to drop the connection once the peer stays silent for ``timeout``
+    seconds (best effort: options a platform lacks are skipped)."""
+    if sock is None:
+        return
+    idle = max(1, int(timeout / 3))
+    options = [
+        (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPIDLE", None), idle),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPINTVL", None), max(1, idle // 2)),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPCNT", None), 4),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_USER_TIMEOUT", None), int(timeout * 1000)),
+    ]
+    for level, option, value in options:
+        if option is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(level, option, value)
 
 
 class _TlsPendingProtocol(asyncio.StreamReaderProtocol):
@@ -406,6 +430,7 @@ class Transport:
             log.warning("refusing peer: %s", exc)
             writer.transport.abort()
             raise
+        _detect_dead_peers(writer.get_extra_info("socket"), self.config.dead_peer_timeout)
         queue = SendQueue(self.config.send_queue_frames, self.config.overflow)
         connection = Connection(
             key,

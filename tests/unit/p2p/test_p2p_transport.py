@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TypeVar
@@ -165,6 +166,18 @@ async def test_a_client_hello_waiting_before_the_server_turns_to_tls_is_not_lost
     assert b.counters.refused["handshake"] == 0
     assert a.send(B.public_key, 1, b"through")
     assert await bounded(net.inboxes[B.public_key].get()) == (A.public_key, 1, b"through")
+
+
+async def test_connections_ask_the_kernel_to_drop_a_silent_peer(net: Net) -> None:
+    b = await net.node(B, MEMBERS)
+    a = await net.node(A, MEMBERS, [addr(b)])
+    await bounded(a.wait_connected([B.public_key]))
+    await bounded(b.wait_connected([A.public_key]))
+    for transport, peer in ((a, B), (b, A)):
+        sock = transport._connections[peer.public_key]._writer.get_extra_info("socket")
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 10
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 30_000
 
 
 async def test_unknown_key_is_refused_when_it_dials(net: Net) -> None:
