@@ -211,6 +211,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(0.5)
             stop.set()
             watcher.cancel()
+            # Each node's refusals by reason (gossip that lost the race with its block shows
+            # up as nonce_too_low or duplicate: its signature was checked for nothing).
+            for node_url in urls:
+                async with session.get(node_url + "/metrics") as resp:
+                    text = await resp.text()
+                refused = {
+                    line.split('reason="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines()
+                    if line.startswith("xinlian_txs_rejected_total{")
+                }
+                admitted = sum(
+                    float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines()
+                    if line.startswith("xinlian_txs_admitted_total")
+                )
+                print(f"  {node_url}: admitted {admitted:.0f}, refused {refused}", flush=True)
             # MAP transactions to blocks.
             async with session.get(url + "/v1/status") as resp:
                 height = (await resp.json())["height"]
