@@ -150,6 +150,7 @@ class ConsensusDriver:
         self._peer_heights: dict[bytes, int] = {}
         self._committing = False
         self._sync_peer: bytes | None = None
+        self._sync_unanswered: bytes | None = None
         self._sync_deadline = 0.0
         self._queued_response: bytes | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -405,8 +406,11 @@ class ConsensusDriver:
     def _maybe_sync(self) -> None:
         if self._committing or not self._peer_heights:
             return
-        if self._sync_peer is not None and time.monotonic() < self._sync_deadline:
-            return
+        if self._sync_peer is not None:
+            if time.monotonic() < self._sync_deadline:
+                return
+            self._sync_unanswered = self._sync_peer  # no answer in time: others first
+            self._sync_peer = None
         height = self.chain.height
         ahead = sorted(((h, k) for k, h in self._peer_heights.items() if h > height), reverse=True)
         if not ahead:
@@ -414,7 +418,10 @@ class ConsensusDriver:
         stalled = time.monotonic() - self._height_since > SYNC_AFTER_S
         if ahead[0][0] == height + 1 and not stalled:
             return
-        for best, peer in ahead:  # the highest peer first, then the next ones
+        # The highest peer first, then the next ones; the one that let the last request
+        # time out only when nobody else is ahead.
+        ahead.sort(key=lambda item: item[1] == self._sync_unanswered)
+        for best, peer in ahead:
             count = min(MAX_BLOCKS_PER_RESPONSE, best - height)
             request = encode(BlockRequest(height + 1, count))
             if self.network.send(peer, Channel.BLOCK_REQUEST, request):

@@ -247,3 +247,23 @@ async def test_a_departed_sync_peer_is_replaced_at_once(tmp_path: Path) -> None:
         assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [first, second]
     finally:
         await behind.stop()
+
+
+async def test_a_sync_peer_that_does_not_answer_in_time_is_asked_last(tmp_path: Path) -> None:
+    silent, other = b"\x08" * 32, b"\x07" * 32
+    behind, net = make_driver(tmp_path, key=keypair("observer").private_key)
+    behind.start()
+    try:
+        behind.on_status(silent, encode(NodeStatus(5)))
+        behind.on_status(other, encode(NodeStatus(5)))
+        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [silent]
+        behind._sync_deadline = 0.0  # the request timed out unanswered
+        behind.on_status(silent, encode(NodeStatus(5)))
+        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [silent, other]
+        # Still ahead alone (the other caught up... or left): the silent one is asked again.
+        behind.peer_left(other)
+        behind._sync_deadline = 0.0
+        behind.on_status(silent, encode(NodeStatus(5)))
+        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [silent, other, silent]
+    finally:
+        await behind.stop()
