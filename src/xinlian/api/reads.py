@@ -59,6 +59,11 @@ async def status(request: web.Request) -> web.Response:
     )
 
 
+async def equivocations(request: web.Request) -> web.Response:
+    """Validators this node caught signing two conflicting messages (with both)."""
+    return json_response({"equivocations": request.app[NODE].equivocations()})
+
+
 async def genesis(request: web.Request) -> web.Response:
     """The genesis document."""
     node = request.app[NODE]

@@ -23,6 +23,7 @@ from xinlian.api.middleware import problem_middleware
 from xinlian.api.ratelimit import RateLimiter
 from xinlian.api.reads import (
     account,
+    equivocations,
     events,
     genesis,
     get_block,
@@ -58,6 +59,7 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/status", status)
     r.add_get("/v1/genesis", genesis)
     r.add_get("/v1/validators", validators)
+    r.add_get("/v1/consensus/equivocations", equivocations)
     r.add_get("/v1/validators/changes", validator_changes)
     r.add_post("/v1/transactions", submit_tx)
     r.add_post("/v1/transactions/batch", submit_batch)

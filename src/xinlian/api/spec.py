@@ -96,6 +96,17 @@ SCHEMAS: dict[str, Any] = {
             },
         }
     ),
+    "SignedPart": _obj(
+        {
+            "signed": {
+                **HEX,
+                "description": "Canonical bytes of the vote or proposal body the validator signed",
+            },
+            "signature": HEX,
+            "block_hash": HEX,
+        },
+        ["signed", "signature", "block_hash"],
+    ),
     "MerkleProof": _obj({"index": U64, "size": U64, "siblings": {"type": "array", "items": HEX}}),
     "Event": _obj(
         {
@@ -334,6 +345,36 @@ def openapi_spec() -> dict[str, Any]:
                     **_ok(_obj({"validators": {"type": "array"}, "hash": HASH})),
                     **_problems(400, 404),
                 },
+            }
+        },
+        "/v1/consensus/equivocations": {
+            "get": {
+                "summary": "Equivocations this node detected (two conflicting signed messages)",
+                "operationId": "equivocations",
+                "responses": _ok(
+                    _obj(
+                        {
+                            "equivocations": {
+                                "type": "array",
+                                "items": _obj(
+                                    {
+                                        "detected_ms": U64,
+                                        "kind": {
+                                            "type": "string",
+                                            "enum": ["proposal", "prevote", "precommit"],
+                                        },
+                                        "height": U64,
+                                        "round": U64,
+                                        "validator_index": U64,
+                                        "validator": HEX,
+                                        "first": _ref("SignedPart"),
+                                        "second": _ref("SignedPart"),
+                                    }
+                                ),
+                            }
+                        }
+                    )
+                ),
             }
         },
         "/v1/validators/changes": {

@@ -25,9 +25,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import msgspec
@@ -41,6 +42,7 @@ from xinlian.consensus import (
     ConsensusError,
     Decide,
     ProposalBuilt,
+    ProposalEquivocation,
     ProposalReceived,
     Rejected,
     ReportEvidence,
@@ -54,6 +56,7 @@ from xinlian.consensus import (
     TimeoutFired,
     Timeouts,
     ValidateBlock,
+    VoteEquivocation,
     VoteReceived,
 )
 from xinlian.consensus.events import Effect, Event
@@ -82,6 +85,37 @@ SYNC_TIMEOUT_S = 10.0
 #: A peer one block ahead is normal (it committed first); fetch from it only after
 #: consensus has stayed on one height this long.
 SYNC_AFTER_S = 2.0
+
+
+#: How many detected equivocations a node keeps for its API (newest last).
+EQUIVOCATIONS_KEPT = 256
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPart:
+    """One of two conflicting messages: the bytes its validator signed and the signature."""
+
+    signed: bytes
+    signature: bytes
+    block_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Equivocation:
+    """A validator signed two conflicting messages of one height, round and step.
+
+    Both parts verify against ``validator`` (the key at ``validator_index`` in the set of
+    ``height``), so anyone can check the accusation without trusting this node.
+    """
+
+    detected_ms: int
+    kind: str  # "proposal", "prevote" or "precommit"
+    height: int
+    round: int
+    validator_index: int
+    validator: bytes
+    first: SignedPart
+    second: SignedPart
 
 
 class Network(Protocol):
@@ -158,6 +192,8 @@ class ConsensusDriver:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = False
         self.wake_builder: asyncio.Event | None = None
+        #: Equivocations seen by this node (bounded; also logged and counted).
+        self.equivocations: deque[Equivocation] = deque(maxlen=EQUIVOCATIONS_KEPT)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -259,7 +295,34 @@ class ConsensusDriver:
                 self.network.report_misbehaviour(peer, effect.reason)
         elif isinstance(effect, ReportEvidence):
             self.metrics.equivocations.inc()
-            log.warning("equivocation: %s", type(effect.evidence).__name__)
+            found = self._describe(effect.evidence)
+            self.equivocations.append(found)
+            log.warning(
+                "equivocation: validator %d (%s) signed two %ss at height %d round %d",
+                found.validator_index,
+                found.validator.hex()[:12],
+                found.kind,
+                found.height,
+                found.round,
+            )
+
+    def _describe(self, evidence: ProposalEquivocation | VoteEquivocation) -> Equivocation:
+        validators = self.machine.config.validators.validators
+        if isinstance(evidence, VoteEquivocation):
+            a, b = evidence.first, evidence.second
+            index, vote = a.validator_index, a.vote
+            kind = "prevote" if vote.type == VoteType.PREVOTE else "precommit"
+            height, round_ = vote.height, vote.round
+            first = SignedPart(a.signed_bytes(), a.signature, a.vote.block_hash)
+            second = SignedPart(b.signed_bytes(), b.signature, b.vote.block_hash)
+        else:
+            p, q = evidence.first, evidence.second
+            index, kind = p.proposer_index, "proposal"
+            height, round_ = p.proposal.height, p.proposal.round
+            first = SignedPart(p.signed_bytes(), p.signature, p.proposal.block_hash)
+            second = SignedPart(q.signed_bytes(), q.signature, q.proposal.block_hash)
+        key = validators[index].public_key if index < len(validators) else b""
+        return Equivocation(now_ms(), kind, height, round_, index, key, first, second)
 
     def _send_own(self, channel: Channel, height: int, payload: bytes) -> None:
         self._own = [entry for entry in self._own if entry[0] >= height]

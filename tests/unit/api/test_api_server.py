@@ -369,6 +369,40 @@ def test_status_health_metrics_openapi(live_node: Any) -> None:
     assert "/v1/transactions" in spec["paths"]
 
 
+def test_equivocations_are_listed_with_both_signed_messages(live_node: Any) -> None:
+    from xinlian.node.driver import Equivocation, SignedPart
+    from xinlian.types import Vote
+
+    url, node = live_node.url, live_node.node
+    # What the driver records when a validator's two conflicting precommits arrive (the
+    # detection itself is tested in tests/unit/node/test_node_driver.py).
+    kp = read_key(live_node.layout.node_homes[0] / "node.key")[0]
+    parts = []
+    for block_hash in (b"\x0a" * 32, b"\x0b" * 32):
+        body = encode(Vote("xinlian-dev", 2, 9, 1, block_hash))
+        parts.append(SignedPart(body, SUITE.sign(kp.private_key, body), block_hash))
+    node.driver.equivocations.append(
+        Equivocation(1_700_000_000_000, "precommit", 9, 1, 0, kp.public_key, *parts)
+    )
+    status, ctype, doc = call(url, "GET", "/v1/consensus/equivocations")
+    assert status == 200 and ctype.startswith("application/json")
+    found = doc["equivocations"][-1]
+    assert {k: found[k] for k in ("kind", "height", "round", "validator_index")} == {
+        "kind": "precommit",
+        "height": 9,
+        "round": 1,
+        "validator_index": 0,
+    }
+    assert found["validator"] == kp.public_key.hex()
+    for side in ("first", "second"):  # a reader checks the accusation on its own
+        signed = bytes.fromhex(found[side]["signed"])
+        signature = bytes.fromhex(found[side]["signature"])
+        assert SUITE.verify(kp.public_key, signed, signature)
+        assert decode(signed, Vote).block_hash.hex() == found[side]["block_hash"]
+    assert found["first"]["block_hash"] != found["second"]["block_hash"]
+    assert "/v1/consensus/equivocations" in call(url, "GET", "/v1/openapi.json")[2]["paths"]
+
+
 async def test_websocket_streams_blocks(live_node: Any) -> None:
     import aiohttp
 

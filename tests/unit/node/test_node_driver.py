@@ -267,3 +267,34 @@ async def test_a_sync_peer_that_does_not_answer_in_time_is_asked_last(tmp_path: 
         assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [silent, other, silent]
     finally:
         await behind.stop()
+
+
+async def test_conflicting_votes_are_kept_as_checkable_evidence(tmp_path: Path) -> None:
+    from xinlian.consensus import SignedVote
+    from xinlian.types import VoteType
+
+    driver, _ = make_driver(tmp_path, key=keypair("observer").private_key)
+    suite = driver.chain.suite
+    driver.start()
+    try:
+        signed = []
+        for block_hash in (b"\x01" * 32, b"\x02" * 32):
+            vote = Vote(driver.chain.chain_id, int(VoteType.PREVOTE), 1, 0, block_hash)
+            sig = suite.sign(VALIDATOR.private_key, encode(vote))
+            signed.append(SignedVote(vote, 0, sig))
+            driver.on_vote(PEER, encode(signed[-1]))
+        driver.on_vote(PEER, encode(signed[1]))  # the same conflict again: recorded once
+        (found,) = driver.equivocations
+        assert (found.kind, found.height, found.round, found.validator_index) == (
+            "prevote",
+            1,
+            0,
+            0,
+        )
+        assert found.validator == VALIDATOR.public_key
+        assert {found.first.block_hash, found.second.block_hash} == {b"\x01" * 32, b"\x02" * 32}
+        for part in (found.first, found.second):
+            assert suite.verify(found.validator, part.signed, part.signature)
+        assert driver.metrics.equivocations._value.get() == 1
+    finally:
+        await driver.stop()
