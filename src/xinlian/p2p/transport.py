@@ -80,6 +80,40 @@ class TransportConfig:
     dead_peer_timeout: float = 30.0
 
 
+GREETING = b"XLP1"
+"""What an accepting node sends before TLS: the dialer starts its handshake only after
+reading it. The accepting side switches the socket to TLS in the same step as it writes
+the greeting, so the ClientHello can never reach the plain stream first. (Read before the
+switch, it would be lost: ``start_tls`` does not carry buffered bytes over, in asyncio
+before 3.13 (CPython gh-142352) or in uvloop (uvloop #707), and the handshake would hang
+until it timed out, every retry, on a busy node.) ``1`` is the wire version."""
+
+
+async def open_tls(
+    host: str, port: int, context: ssl.SSLContext, timeout: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Dial a node's p2p port: TCP, its greeting, then the TLS handshake (mutual).
+
+    Raises:
+        HandshakeError: the other side is not a node of this protocol version.
+        ssl.SSLError, OSError, TimeoutError: the connection or the handshake failed.
+    """
+    async with asyncio.timeout(timeout):
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            try:
+                greeting = await reader.readexactly(len(GREETING))
+            except asyncio.IncompleteReadError:
+                raise HandshakeError(f"{host}:{port} closed before greeting") from None
+            if greeting != GREETING:
+                raise HandshakeError(f"{host}:{port} is not a node of this version ({greeting!r})")
+            await writer.start_tls(context, ssl_handshake_timeout=timeout)
+        except BaseException:
+            writer.transport.abort()
+            raise
+    return reader, writer
+
+
 def _detect_dead_peers(sock: socket.socket | None, timeout: float) -> None:
     """Ask the kernel to drop the connection once the peer stays silent for ``timeout``
     seconds (best effort: options a platform lacks are skipped)."""
@@ -97,23 +131,6 @@ def _detect_dead_peers(sock: socket.socket | None, timeout: float) -> None:
         if option is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(level, option, value)
-
-
-class _TlsPendingProtocol(asyncio.StreamReaderProtocol):
-    """A server-side stream that reads nothing until ``start_tls`` takes it over.
-
-    ``asyncio.start_server`` reads as soon as a connection is accepted, while the callback
-    that calls ``start_tls`` only runs on a later turn of the loop. A ClientHello arriving
-    in between lands in the plain ``StreamReader`` and never reaches TLS (CPython
-    gh-142352, fixed after 3.11): the server then waits for it until the handshake times
-    out, every time the loop is busy, and two busy nodes never connect. Pausing reading at
-    once closes that window; ``loop.start_tls`` resumes reading under the TLS protocol.
-    """
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if isinstance(transport, asyncio.ReadTransport):
-            transport.pause_reading()
-        super().connection_made(transport)
 
 
 class Transport:
@@ -181,12 +198,7 @@ class Transport:
         """Listen and start dialing the configured peers."""
         if self._running:
             return
-        loop = asyncio.get_running_loop()
-
-        def protocol() -> _TlsPendingProtocol:
-            return _TlsPendingProtocol(asyncio.StreamReader(loop=loop), self._accept, loop=loop)
-
-        self._server = await loop.create_server(protocol, self.listen_host, self._listen_port)
+        self._server = await asyncio.start_server(self._accept, self.listen_host, self._listen_port)
         self._listen_port = self._server.sockets[0].getsockname()[1]
         self._running = True
         for key in self._addresses:
@@ -373,13 +385,9 @@ class Transport:
     async def _dial(self, address: PeerAddress) -> Connection:
         """Connect, handshake and serve ``address``; return the connection once it runs."""
         try:
-            async with asyncio.timeout(self.config.handshake_timeout):
-                reader, writer = await asyncio.open_connection(
-                    address.host,
-                    address.port,
-                    ssl=self._client_context,
-                    ssl_handshake_timeout=self.config.handshake_timeout,
-                )
+            reader, writer = await open_tls(
+                address.host, address.port, self._client_context, self.config.handshake_timeout
+            )
         except ssl.SSLError as exc:
             self.counters.refused["handshake"] += 1
             log.warning("TLS handshake with %s failed: %s", address, exc)
@@ -390,6 +398,8 @@ class Transport:
         """Serve an inbound TCP connection: TLS handshake, then admission."""
         remote = writer.get_extra_info("peername")
         try:
+            # No await between the greeting and the switch to TLS: see GREETING.
+            writer.write(GREETING)
             await writer.start_tls(
                 self._server_context, ssl_handshake_timeout=self.config.handshake_timeout
             )

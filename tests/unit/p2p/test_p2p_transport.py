@@ -22,8 +22,10 @@ from xinlian.p2p import (
     TransportIdentity,
     encode_frame,
 )
+from xinlian.p2p.errors import HandshakeError
 from xinlian.p2p.identity import leaf_certificate
 from xinlian.p2p.tls import build_context
+from xinlian.p2p.transport import open_tls
 
 T = TypeVar("T")
 WAIT = 10.0
@@ -168,6 +170,55 @@ async def test_a_client_hello_waiting_before_the_server_turns_to_tls_is_not_lost
     assert await bounded(net.inboxes[B.public_key].get()) == (A.public_key, 1, b"through")
 
 
+def test_a_delayed_accept_still_connects_on_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nodes run on uvloop, which starts reading an accepted socket right after
+    # connection_made whatever the protocol asks: only the greeting keeps the ClientHello
+    # from arriving before the server turns to TLS.
+    uvloop = pytest.importorskip("uvloop")
+    accept = Transport._accept
+
+    async def slow_accept(
+        self: Transport, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await asyncio.sleep(0.3)
+        await accept(self, reader, writer)
+
+    monkeypatch.setattr(Transport, "_accept", slow_accept)
+
+    async def scenario() -> None:
+        net = Net()
+        try:
+            b = await net.node(B, MEMBERS)
+            a = await net.node(A, MEMBERS, [addr(b)])
+            await bounded(a.wait_connected([B.public_key]))
+            await bounded(b.wait_connected([A.public_key]))
+            assert a.counters.refused["handshake"] == b.counters.refused["handshake"] == 0
+        finally:
+            await net.stop()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(scenario())
+
+
+async def test_dialing_something_that_is_not_a_node_fails_clearly(net: Net) -> None:
+    async def web_server(_r: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(web_server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    context = build_context(A, MEMBERS, server_side=False)
+    try:
+        with pytest.raises(HandshakeError, match="not a node of this version"):
+            await open_tls("127.0.0.1", port, context, WAIT)
+        a = await net.node(A, MEMBERS, [PeerAddress("127.0.0.1", port, B.public_key)])
+        await asyncio.sleep(0.3)  # a few dials: each fails, none connects, none crashes
+        assert a.connected_peers() == frozenset()
+    finally:
+        server.close()
+
+
 async def test_connections_ask_the_kernel_to_drop_a_silent_peer(net: Net) -> None:
     b = await net.node(B, MEMBERS)
     a = await net.node(A, MEMBERS, [addr(b)])
@@ -209,7 +260,7 @@ async def test_a_certificate_claiming_another_key_fails_the_handshake(net: Net) 
     context = build_context(forged, MEMBERS, server_side=False)
 
     async def dial() -> bytes:
-        reader, writer = await asyncio.open_connection("127.0.0.1", b.listen_port, ssl=context)
+        reader, writer = await open_tls("127.0.0.1", b.listen_port, context, WAIT)
         try:
             # TLS 1.3: the server's verdict on the client certificate follows the handshake
             return await reader.read(1)
@@ -228,9 +279,7 @@ async def _raw_peer(
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """An authenticated connection that writes whatever the test wants."""
     context = build_context(identity, MEMBERS, server_side=False)
-    reader, writer = await bounded(
-        asyncio.open_connection("127.0.0.1", target.listen_port, ssl=context)
-    )
+    reader, writer = await bounded(open_tls("127.0.0.1", target.listen_port, context, WAIT))
     await bounded(target.wait_connected([identity.public_key]))
     return reader, writer
 
@@ -264,7 +313,7 @@ async def test_garbage_frames_raise_the_score_then_disconnect_and_ban(net: Net) 
     assert b.counters.bans == 1
     # a banned peer is refused after the handshake
     context = build_context(A, MEMBERS, server_side=False)
-    reader, writer = await bounded(asyncio.open_connection("127.0.0.1", b.listen_port, ssl=context))
+    reader, writer = await bounded(open_tls("127.0.0.1", b.listen_port, context, WAIT))
     assert await bounded(reader.read()) == b""
     writer.close()
     assert b.counters.refused["banned"] == 1
