@@ -11,6 +11,7 @@ import click
 from xinlian.cli.common import fail
 from xinlian.cli.service import install_stop_signals, run_async, running_node
 from xinlian.node.chain import CommittedBlock
+from xinlian.node.config import ConfigError
 from xinlian.node.network import add_node
 
 
@@ -106,19 +107,31 @@ def _block_line(block: CommittedBlock) -> str:
 @click.option("--port", type=click.IntRange(1, 65535), required=True, help="REST API port.")
 @click.option("--p2p-port", type=click.IntRange(1, 65535), required=True, help="Node port.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")
-def add_cmd(directory: Path, port: int, p2p_port: int, host: str) -> None:
+@click.option(
+    "--observer",
+    is_flag=True,
+    help="A read-only follower: let it in through the existing nodes' configs; it never votes.",
+)
+def add_cmd(directory: Path, port: int, p2p_port: int, host: str, observer: bool) -> None:
     """Make a home for a new node of the network in --dir (keys, genesis, peers).
 
     The node becomes a validator when a governance proposal adds it; until then the
-    validators refuse its connections.
+    validators refuse its connections. With --observer it is a read-only follower: the
+    existing nodes' configs let its key in, and it never votes.
     """
     try:
-        new = add_node(directory, api_port=port, p2p_port=p2p_port, host=host)
-    except (ValueError, OSError) as exc:
+        new = add_node(directory, api_port=port, p2p_port=p2p_port, host=host, observer=observer)
+    except (ValueError, OSError, ConfigError) as exc:
         fail(str(exc))
     click.echo(f"Created {new.home} for {new.name}")
     click.echo(f"  signing key {new.public_key.hex()}")
     click.echo(f"  p2p key     {new.p2p_key.hex()}")
+    if observer:
+        click.echo("It is an observer: the nodes of this directory now list its p2p key in")
+        click.echo("[p2p] observers. Restart those that are running, then start it:")
+        click.echo(f"  xinlian node start --home {new.home}")
+        click.echo("(On other machines, add the key to each validator's [p2p] observers.)")
+        return
     click.echo("Next: an organisation admin proposes it, the others vote, then start it:")
     click.echo(f"  xinlian governance add-validator --node-home {new.home} --key <admin key file>")
     click.echo("  xinlian governance vote <id> --key <another organisation's admin key file>")

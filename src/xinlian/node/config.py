@@ -26,6 +26,7 @@ A node's home directory::
     host = "127.0.0.1"    # listen address for other nodes (0.0.0.0 on a real host)
     port = 26656
     peers = ["<p2p key hex>@10.0.0.2:26656", ...]   # nodes to dial
+    observers = ["<p2p key hex>", ...]   # non-validator nodes let in to follow the chain
 
     [consensus]
     timeout_propose_ms = 3000
@@ -103,6 +104,9 @@ class P2PConfig:
     host: str = "127.0.0.1"
     port: int = 26656
     peers: tuple[PeerConfig, ...] = ()
+    #: Transport keys of non-validator nodes this node lets in (read-only followers such
+    #: as a regulator's node): they receive blocks and votes and catch up, never vote.
+    observers: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +202,11 @@ def load_config(home: Path) -> NodeConfig:
     peers = p2p.get("peers", [])
     if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
         raise ConfigError('p2p.peers must be a list of "<key>@<host>:<port>" strings')
+    observers = p2p.get("observers", [])
+    if not isinstance(observers, list) or not all(_is_key_hex(k) for k in observers):
+        raise ConfigError(
+            "p2p.observers must be a list of p2p keys (64 hex digits each, as in p2p.key)"
+        )
     return NodeConfig(
         home=home,
         name=str(node.get("name", home.name)),
@@ -220,6 +229,7 @@ def load_config(home: Path) -> NodeConfig:
             host=p2p_host,
             port=_int(p2p, "port", 26656, 0, 65535),
             peers=tuple(PeerConfig.parse(p) for p in peers),
+            observers=tuple(bytes.fromhex(k) for k in observers),
         ),
         consensus=ConsensusConfig(
             timeout_propose_ms=_int(cons, "timeout_propose_ms", 3000, 10, 600_000),
@@ -229,6 +239,51 @@ def load_config(home: Path) -> NodeConfig:
         ),
         tsa=TsaConfig(**{k: tsa[k] for k in ("cert", "key", "chain") if k in tsa}),
     )
+
+
+def _is_key_hex(value: object) -> bool:
+    if not isinstance(value, str) or len(value) != 64:
+        return False
+    try:
+        bytes.fromhex(value)
+    except ValueError:
+        return False
+    return True
+
+
+def allow_observer(home: Path, key: bytes) -> bool:
+    """Add ``key`` to ``[p2p] observers`` in ``home/config.toml`` (keeping the rest of the
+    file as written); False if it was there already. The node reads it when it starts."""
+    path = home / "config.toml"
+    config = load_config(home)
+    if key in config.p2p.observers:
+        return False
+    lines = path.read_text().splitlines(keepends=True)
+    entry = f'  "{key.hex()}",\n'
+    section = None
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped
+        elif section == "[p2p]" and stripped.replace(" ", "").startswith("observers=["):
+            if stripped.endswith("]"):  # one line: rewrite it as a list of one per line
+                inner = stripped[stripped.index("[") + 1 : -1].strip().rstrip(",")
+                items = [f"  {item.strip()},\n" for item in inner.split(",") if item.strip()]
+                lines[i : i + 1] = ["observers = [\n", *items, entry, "]\n"]
+            else:  # a list over several lines: add before its closing bracket
+                end = next(
+                    (j for j in range(i + 1, len(lines)) if lines[j].strip().startswith("]")),
+                    i + 1,
+                )
+                lines.insert(end, entry)
+            break
+    else:
+        at = next(i for i, line in enumerate(lines) if line.strip() == "[p2p]")
+        lines.insert(at + 1, f"observers = [\n{entry}]\n")
+    path.write_text("".join(lines))
+    if key not in load_config(home).p2p.observers:  # never leave a file we cannot read
+        raise ConfigError(f"could not add the observer key to {path}")
+    return True
 
 
 def render_config(
@@ -260,7 +315,8 @@ def render_config(
         "[p2p]\n"
         f'host = "{p2p_host}"\n'
         f"port = {p2p_port}\n"
-        f"peers = [\n{peer_lines}]\n\n"
+        f"peers = [\n{peer_lines}]\n"
+        "observers = [\n]\n\n"
         "[consensus]\n"
         "timeout_propose_ms = 3000\n"
         "timeout_prevote_ms = 1000\n"

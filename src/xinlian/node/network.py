@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from xinlian.crypto import get_suite
 from xinlian.crypto.timestamp import issue_tsa_cert, make_tsa_ca, write_pem_certs, write_pem_key
-from xinlian.node.config import PeerConfig, load_config, render_config
+from xinlian.node.config import PeerConfig, allow_observer, load_config, render_config
 from xinlian.node.keys import read_key, write_key
 from xinlian.types.genesis import (
     ChainParams,
@@ -188,12 +188,21 @@ class NewNode:
     p2p_port: int
 
 
-def add_node(root: Path, *, api_port: int, p2p_port: int, host: str = "127.0.0.1") -> NewNode:
+def add_node(
+    root: Path,
+    *,
+    api_port: int,
+    p2p_port: int,
+    host: str = "127.0.0.1",
+    observer: bool = False,
+) -> NewNode:
     """Make ``root/node<N>`` for the network in ``root``: keys, genesis and a config that
     dials every existing node of ``root`` (their homes hold their ``p2p.key``).
 
     The node joins consensus once a governance proposal ``add_validator`` with its keys
-    passes; until then the validators refuse its connections.
+    passes; until then the validators refuse its connections. With ``observer`` the
+    existing nodes' configs list its p2p key in ``[p2p] observers`` instead, so (once
+    restarted) they let it in to follow the chain without voting.
     """
     genesis_path = root / "genesis.json"
     if not genesis_path.exists():
@@ -232,4 +241,7 @@ def add_node(root: Path, *, api_port: int, p2p_port: int, host: str = "127.0.0.1
             name, api_port, api_host=host, p2p_host=host, p2p_port=p2p_port, peers=tuple(peers)
         )
     )
+    if observer:
+        for existing_home in existing:
+            allow_observer(existing_home, p2p.public_key)
     return NewNode(home, name, kp.public_key, p2p.public_key, api_port, p2p_port)

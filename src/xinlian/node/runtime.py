@@ -209,7 +209,8 @@ class Node:
             self.driver.peer_left(peer)
 
     def _allowed_keys(self) -> set[bytes]:
-        return {e.p2p_key for e in self.chain.validator_entries} - {self.p2p_identity.public_key}
+        validators = {e.p2p_key for e in self.chain.validator_entries}
+        return (validators | set(self.config.p2p.observers)) - {self.p2p_identity.public_key}
 
     def _needs_network(self) -> bool:
         return bool(self.config.p2p.peers) or len(self.chain.validator_entries) > 1

@@ -138,3 +138,30 @@ def test_keys_new_defaults_to_the_current_directory(
     result = CliRunner().invoke(cli, ["keys", "new", "carol"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "carol.key").is_file()
+
+
+def test_node_add_observer_lets_it_in_through_the_existing_configs(tmp_path: Path) -> None:
+    net = tmp_path / "net"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(net), "--nodes", "2"]).exit_code == 0
+    result = runner.invoke(
+        cli,
+        ["node", "add", "--dir", str(net), "--port", "28001", "--p2p-port", "27001", "--observer"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "observer" in result.output and "node2" in result.output
+    p2p_key = read_key_file(net / "node2" / "p2p.key")[0].public_key
+    for name in ("node0", "node1"):
+        assert load_config(net / name).p2p.observers == (p2p_key,)
+    assert load_config(net / "node2").p2p.observers == ()  # it lets nobody else in
+    # A plain `node add` (a future validator) changes no one's config.
+    result = runner.invoke(
+        cli, ["node", "add", "--dir", str(net), "--port", "28002", "--p2p-port", "27002"]
+    )
+    assert result.exit_code == 0, result.output
+    assert load_config(net / "node0").p2p.observers == (p2p_key,)
+    # A config the tool cannot read is reported, not overwritten.
+    (net / "node1" / "config.toml").write_text("[p2p]\nobservers = 7\n")
+    args = ["--port", "28003", "--p2p-port", "27003", "--observer"]
+    result = runner.invoke(cli, ["node", "add", "--dir", str(net), *args])
+    assert result.exit_code != 0 and "p2p.observers" in result.output

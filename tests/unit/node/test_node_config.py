@@ -52,3 +52,57 @@ def test_block_gas_budget(tmp_path: Path) -> None:
     config.write_text(text.replace(f"= {DEFAULT_BLOCK_GAS_BUDGET}", "= 10"))
     with pytest.raises(ConfigError, match="block_gas_budget"):
         load_config(home)
+
+
+KEY_A, KEY_B, KEY_C = b"\xaa" * 32, b"\xbb" * 32, b"\xcc" * 32
+
+
+def test_observers_are_read_and_added_without_touching_the_rest(tmp_path: Path) -> None:
+    from xinlian.node.config import allow_observer
+
+    home = create_network(tmp_path / "net").node_homes[0]
+    before = (home / "config.toml").read_text()
+    assert load_config(home).p2p.observers == ()
+    assert allow_observer(home, KEY_A) and allow_observer(home, KEY_B)
+    assert not allow_observer(home, KEY_A)  # already there
+    config = load_config(home)
+    assert config.p2p.observers == (KEY_A, KEY_B)
+    assert config.p2p.peers == () and config.api.port == load_config(home).api.port
+    after = (home / "config.toml").read_text()
+    assert after.replace(f'  "{KEY_A.hex()}",\n  "{KEY_B.hex()}",\n', "") == before
+
+
+@pytest.mark.parametrize(
+    "p2p_table",
+    [
+        'observers = ["' + KEY_A.hex() + '"]',  # a one-line list an operator wrote
+        'observers = ["' + KEY_A.hex() + '", ]',
+        "",  # a config from before observers existed
+    ],
+)
+def test_allow_observer_handles_hand_written_configs(tmp_path: Path, p2p_table: str) -> None:
+    from xinlian.node.config import allow_observer
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        f'[node]\nname = "n"\n\n[p2p]\nport = 26700\n{p2p_table}\n\n[consensus]\n'
+        "timeout_propose_ms = 4000\n"
+    )
+    had = load_config(home).p2p.observers
+    assert allow_observer(home, KEY_C)
+    config = load_config(home)
+    assert config.p2p.observers == (*had, KEY_C)
+    assert config.p2p.port == 26700 and config.consensus.timeout_propose_ms == 4000
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['"' + "aa" * 32 + '"', '["abc"]', '["' + "zz" * 32 + '"]', "[1]", '["' + "aa" * 33 + '"]'],
+)
+def test_bad_observers_are_refused(tmp_path: Path, value: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(f"[p2p]\nobservers = {value}\n")
+    with pytest.raises(ConfigError, match=r"p2p\.observers must be a list of p2p keys"):
+        load_config(home)
