@@ -29,6 +29,7 @@ from xinlian.sdk.models import (
     BlockEvent,
     BlockInfo,
     Call,
+    EquivocationInfo,
     EventRecord,
     NodeStatus,
     StateEntry,
@@ -142,6 +143,11 @@ class AsyncClient:
     async def validators(self) -> ValidatorSet:
         """The current validator set as the node reports it."""
         return await self._run(self.session.validators())
+
+    async def equivocations(self) -> list[EquivocationInfo]:
+        """Validators the node caught signing two conflicting messages, each checked
+        here (``verified``, or ``problem`` naming the check that failed)."""
+        return await self._run(self.session.equivocations())
 
     # READS
 

@@ -30,6 +30,7 @@ from xinlian.sdk.models import (
     AccountInfo,
     BlockInfo,
     Call,
+    EquivocationInfo,
     EventRecord,
     NodeStatus,
     StateEntry,
@@ -188,6 +189,11 @@ class Client:
     def validators(self) -> ValidatorSet:
         """The current validator set as the node reports it."""
         return self._run(self.session.validators())
+
+    def equivocations(self) -> list[EquivocationInfo]:
+        """Validators the node caught signing two conflicting messages, each checked
+        here (``verified``, or ``problem`` naming the check that failed)."""
+        return self._run(self.session.equivocations())
 
     # READS
 

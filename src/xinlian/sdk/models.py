@@ -294,3 +294,35 @@ class BlockEvent:
     time_ms: int
     tx_count: int
     events: list[EventRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedMessage:
+    """One of two conflicting messages: the canonical body signed, and the signature."""
+
+    signed: bytes
+    signature: bytes
+    block_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EquivocationInfo:
+    """``GET /v1/consensus/equivocations``: a validator the node says signed two
+    conflicting messages (``kind`` is ``proposal``, ``prevote`` or ``precommit``).
+
+    ``verified`` is True when the client checked it: both bodies are of ``kind``, this
+    chain, ``height`` and ``round`` with different blocks, both signatures verify for
+    ``validator``, and that key is validator ``validator_index`` of the set that signs
+    ``height``. Otherwise ``problem`` says which check failed.
+    """
+
+    kind: str
+    height: int
+    round: int
+    validator_index: int
+    validator: bytes
+    first: SignedMessage
+    second: SignedMessage
+    detected_ms: int
+    verified: bool = False
+    problem: str = "not checked"

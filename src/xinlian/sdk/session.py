@@ -33,6 +33,7 @@ from xinlian.sdk.models import (
     AccountInfo,
     BlockInfo,
     Call,
+    EquivocationInfo,
     EventRecord,
     NodeStatus,
     StateEntry,
@@ -48,6 +49,7 @@ from xinlian.sdk.signer import (
 )
 from xinlian.sdk.verify import (
     block_hash,
+    equivocation_problem,
     follow_validator_changes,
     genesis_hash,
     validator_set_from_genesis,
@@ -59,6 +61,7 @@ from xinlian.sdk.verify import (
 from xinlian.sdk.wire import (
     parse_account,
     parse_block,
+    parse_equivocations,
     parse_events,
     parse_genesis,
     parse_problem,
@@ -267,6 +270,35 @@ class Session:
         if claimed and validator_set_hash(suite, vs) != claimed:
             raise ResponseError("validator set does not hash to the hash the node claims")
         return vs
+
+    def equivocations(self) -> Op[list[EquivocationInfo]]:
+        """``GET /v1/consensus/equivocations``, each accusation checked here (see
+        :class:`EquivocationInfo`): the set that signs a committed height is the one its
+        certified header names (followed from the trusted set); for the height in
+        progress, the node's current set."""
+        chain_id, suite = yield from self._chain()
+        found = parse_equivocations((yield from _get("/v1/consensus/equivocations")))
+        latest = (yield from self.status()).height if found else 0
+        out: list[EquivocationInfo] = []
+        for item in found:
+            if 1 <= item.height <= latest:
+                block = yield from self.get_block(item.height)
+                validators = yield from self.validators_for(block.header)
+            else:
+                validators = yield from self.validators()
+            problem = equivocation_problem(
+                suite,
+                chain_id,
+                item.kind,
+                item.height,
+                item.round,
+                item.validator_index,
+                item.validator,
+                [(m.signed, m.signature, m.block_hash) for m in (item.first, item.second)],
+                validators,
+            )
+            out.append(replace(item, verified=not problem, problem=problem))
+        return out
 
     def trusted_validators(self) -> Op[ValidatorSet]:
         """The validator set commits are checked against (genesis, or first seen)."""

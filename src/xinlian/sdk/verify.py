@@ -256,3 +256,57 @@ def verify_tx_inclusion(
     verify_tx_proof(suite, header, tx_hash, proof.tx_proof)
     verify_receipt_proof(suite, header, receipt, proof.receipt_proof)
     return tx_hash
+
+
+#: The ``type`` field of each kind of signed consensus message (votes: ``VoteType``).
+_STEP_TYPES = {"prevote": 1, "precommit": 2, "proposal": 32}
+
+
+def equivocation_problem(
+    suite: CryptoSuite,
+    chain_id: str,
+    kind: str,
+    height: int,
+    round_: int,
+    validator_index: int,
+    validator: bytes,
+    messages: Sequence[tuple[bytes, bytes, bytes]],
+    validators: ValidatorSet,
+) -> str:
+    """Why an accusation of equivocation does not hold ("" when it does).
+
+    ``messages`` are the two (signed body, signature, block hash) the accused is said to
+    have signed; ``validators`` the set that signs ``height``. A vote body is
+    ``[chain_id, type, height, round, block_hash]`` and a proposal body adds ``pol_round``
+    (canonical msgpack arrays).
+    """
+    step = _STEP_TYPES.get(kind)
+    if step is None:
+        return f"unknown kind {kind!r}"
+    members = validators.validators
+    if validator_index >= len(members) or members[validator_index].public_key != validator:
+        return f"the key is not validator {validator_index} of the set that signs {height}"
+    if len(messages) != 2 or messages[0][0] == messages[1][0]:
+        return "two different signed bodies are needed"
+    hashes = []
+    for n, (body, signature, block_hash) in enumerate(messages, 1):
+        try:
+            fields = msgspec.msgpack.decode(body)
+        except msgspec.DecodeError:
+            return f"message {n} is not a canonical body"
+        if not isinstance(fields, list) or len(fields) != (6 if kind == "proposal" else 5):
+            return f"message {n} is not a {kind}"
+        if fields[:4] != [chain_id, step, height, round_]:
+            return f"message {n} is not a {kind} of this chain at height {height}, round {round_}"
+        if fields[4] != block_hash:
+            return f"message {n} names another block than the one claimed"
+        try:
+            ok = suite.verify(validator, body, signature)
+        except CryptoError:
+            ok = False
+        if not ok:
+            return f"message {n}'s signature does not verify for the validator's key"
+        hashes.append(block_hash)
+    if hashes[0] == hashes[1]:
+        return "both messages are for the same block: no conflict"
+    return ""

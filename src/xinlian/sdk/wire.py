@@ -19,9 +19,11 @@ from xinlian.sdk.models import (
     AccountInfo,
     BlockEvent,
     BlockInfo,
+    EquivocationInfo,
     EventRecord,
     NodeStatus,
     ReceiptInfo,
+    SignedMessage,
     StateEntry,
     TxInfo,
     TxProof,
@@ -378,6 +380,40 @@ def parse_validator_changes(body: Any) -> list[ValidatorChange]:
                         for j, v in enumerate(members)
                     ]
                 ),
+            )
+        )
+    return out
+
+
+def _signed_message(value: Any, path: str) -> SignedMessage:
+    doc = _obj(value, path)
+    return SignedMessage(
+        _hex(_get(doc, "signed", path), f"{path}.signed"),
+        _hex(_get(doc, "signature", path), f"{path}.signature"),
+        _hex(_get(doc, "block_hash", path), f"{path}.block_hash"),
+    )
+
+
+def parse_equivocations(body: Any) -> list[EquivocationInfo]:
+    """``GET /v1/consensus/equivocations`` (not yet checked)."""
+    doc = _obj(body, "equivocations")
+    items = _get(doc, "equivocations", "equivocations")
+    if not isinstance(items, list):
+        raise ResponseError("equivocations: expected a list")
+    out: list[EquivocationInfo] = []
+    for i, item in enumerate(items):
+        p = f"equivocations[{i}]"
+        e = _obj(item, p)
+        out.append(
+            EquivocationInfo(
+                kind=_str(_get(e, "kind", p), f"{p}.kind"),
+                height=_int(_get(e, "height", p), f"{p}.height"),
+                round=_int(_get(e, "round", p), f"{p}.round"),
+                validator_index=_int(_get(e, "validator_index", p), f"{p}.validator_index"),
+                validator=_hex(_get(e, "validator", p), f"{p}.validator"),
+                first=_signed_message(_get(e, "first", p), f"{p}.first"),
+                second=_signed_message(_get(e, "second", p), f"{p}.second"),
+                detected_ms=_int(_get(e, "detected_ms", p), f"{p}.detected_ms"),
             )
         )
     return out
