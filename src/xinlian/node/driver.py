@@ -28,7 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Protocol
 
 import msgspec
@@ -91,8 +91,7 @@ SYNC_AFTER_S = 2.0
 EQUIVOCATIONS_KEPT = 256
 
 
-@dataclass(frozen=True, slots=True)
-class SignedPart:
+class SignedPart(msgspec.Struct, frozen=True):
     """One of two conflicting messages: the bytes its validator signed and the signature."""
 
     signed: bytes
@@ -100,12 +99,12 @@ class SignedPart:
     block_hash: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Equivocation:
+class Equivocation(msgspec.Struct, frozen=True):
     """A validator signed two conflicting messages of one height, round and step.
 
     Both parts verify against ``validator`` (the key at ``validator_index`` in the set of
-    ``height``), so anyone can check the accusation without trusting this node.
+    ``height``), so anyone can check the accusation without trusting this node. The API
+    serves it as ``xinlian.codec.to_builtins`` renders it (bytes as hex).
     """
 
     detected_ms: int

@@ -16,13 +16,14 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from xinlian.codec import CodecError, decode, encode
+from xinlian.codec import CodecError, decode, encode, to_builtins
 from xinlian.crypto import KeyPair
 from xinlian.mempool import MempoolError, decode_envelope
 from xinlian.node.chain import Chain, ChainError, CommittedBlock, load_genesis
 from xinlian.node.config import NodeConfig
-from xinlian.node.driver import ConsensusDriver, SignedPart
+from xinlian.node.driver import ConsensusDriver
 from xinlian.node.keys import read_key
 from xinlian.node.metrics import NodeMetrics
 from xinlian.node.signer import GuardedSigner
@@ -263,32 +264,12 @@ class Node:
             "peers": sorted(k.hex() for k in transport.connected_peers()) if transport else [],
         }
 
-    def equivocations(self) -> list[dict[str, object]]:
+    def equivocations(self) -> list[Any]:
         """The equivocations this node has seen, newest last: each with both signed
         messages, so a reader can verify them against the validator's key."""
         if self.driver is None:
             return []
-
-        def part(p: SignedPart) -> dict[str, object]:
-            return {
-                "signed": p.signed.hex(),
-                "signature": p.signature.hex(),
-                "block_hash": p.block_hash.hex(),
-            }
-
-        return [
-            {
-                "detected_ms": e.detected_ms,
-                "kind": e.kind,
-                "height": e.height,
-                "round": e.round,
-                "validator_index": e.validator_index,
-                "validator": e.validator.hex(),
-                "first": part(e.first),
-                "second": part(e.second),
-            }
-            for e in self.driver.equivocations
-        ]
+        return [to_builtins(e) for e in self.driver.equivocations]
 
     # LIFECYCLE
 

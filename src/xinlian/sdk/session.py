@@ -279,13 +279,17 @@ class Session:
         chain_id, suite = yield from self._chain()
         found = parse_equivocations((yield from _get("/v1/consensus/equivocations")))
         latest = (yield from self.status()).height if found else 0
+        sets: dict[int, ValidatorSet] = {}  # by height (0: the set of the next block)
         out: list[EquivocationInfo] = []
         for item in found:
-            if 1 <= item.height <= latest:
-                block = yield from self.get_block(item.height)
-                validators = yield from self.validators_for(block.header)
-            else:
-                validators = yield from self.validators()
+            at = item.height if 1 <= item.height <= latest else 0
+            if at not in sets:
+                if at:
+                    block = yield from self.get_block(at)
+                    sets[at] = yield from self.validators_for(block.header)
+                else:
+                    sets[at] = yield from self.validators()
+            validators = sets[at]
             problem = equivocation_problem(
                 suite,
                 chain_id,

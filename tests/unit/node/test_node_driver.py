@@ -37,6 +37,10 @@ class FakeNetwork:
         self.broadcasts.append((channel, payload))
         return 1
 
+    def requested(self) -> list[bytes]:
+        """The peers asked for blocks, in order."""
+        return [key for key, channel, _ in self.sent if channel == Channel.BLOCK_REQUEST]
+
     def send(self, key: bytes, channel: int, payload: bytes) -> bool:
         if key in self.gone:
             return False
@@ -219,8 +223,7 @@ async def test_catch_up_skips_a_peer_that_is_no_longer_connected(tmp_path: Path)
     try:
         for peer in (crashed, live, other):
             behind.on_status(peer, encode(NodeStatus(3)))
-        requests = [key for key, channel, _ in net.sent if channel == Channel.BLOCK_REQUEST]
-        assert requests == [live]
+        assert net.requested() == [live]
         assert crashed not in behind._peer_heights
         assert behind._sync_peer == live
     finally:
@@ -234,17 +237,17 @@ async def test_a_departed_sync_peer_is_replaced_at_once(tmp_path: Path) -> None:
     try:
         behind.on_status(first, encode(NodeStatus(5)))
         behind.on_status(second, encode(NodeStatus(5)))
-        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [first]
+        assert net.requested() == [first]
         # While the request to ``first`` is outstanding nobody else is asked ...
         behind.on_status(second, encode(NodeStatus(5)))
-        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [first]
+        assert net.requested() == [first]
         # ... but once it disconnects, the next status sends the request elsewhere,
         # without waiting for the request to time out.
         net.gone.add(first)
         behind.peer_left(first)
         assert behind._sync_peer is None and first not in behind._peer_heights
         behind.on_status(second, encode(NodeStatus(5)))
-        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [first, second]
+        assert net.requested() == [first, second]
     finally:
         await behind.stop()
 
@@ -256,15 +259,15 @@ async def test_a_sync_peer_that_does_not_answer_in_time_is_asked_last(tmp_path: 
     try:
         behind.on_status(silent, encode(NodeStatus(5)))
         behind.on_status(other, encode(NodeStatus(5)))
-        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [silent]
+        assert net.requested() == [silent]
         behind._sync_deadline = 0.0  # the request timed out unanswered
         behind.on_status(silent, encode(NodeStatus(5)))
-        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [silent, other]
+        assert net.requested() == [silent, other]
         # Still ahead alone (the other caught up... or left): the silent one is asked again.
         behind.peer_left(other)
         behind._sync_deadline = 0.0
         behind.on_status(silent, encode(NodeStatus(5)))
-        assert [k for k, c, _ in net.sent if c == Channel.BLOCK_REQUEST] == [silent, other, silent]
+        assert net.requested() == [silent, other, silent]
     finally:
         await behind.stop()
 

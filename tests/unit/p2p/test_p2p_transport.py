@@ -146,21 +146,28 @@ async def test_three_transports_broadcast(net: Net) -> None:
         assert await bounded(net.inboxes[key].get()) == (C.public_key, 2, b"back")
 
 
-async def test_a_client_hello_waiting_before_the_server_turns_to_tls_is_not_lost(
-    net: Net, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A busy server loop: the dialer's ClientHello has arrived before the accept callback
-    # starts TLS. It must still reach the handshake (CPython gh-142352 lost it, and the two
-    # nodes never connected).
+@pytest.fixture
+def slow_accept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy server loop: every accept callback starts 0.3 s late, so the dialer's first
+    bytes are already waiting when it runs."""
     accept = Transport._accept
 
-    async def slow_accept(
+    async def slow(
         self: Transport, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         await asyncio.sleep(0.3)
         await accept(self, reader, writer)
 
-    monkeypatch.setattr(Transport, "_accept", slow_accept)
+    monkeypatch.setattr(Transport, "_accept", slow)
+
+
+@pytest.mark.usefixtures("slow_accept")
+async def test_a_client_hello_waiting_before_the_server_turns_to_tls_is_not_lost(
+    net: Net,
+) -> None:
+    # A busy server loop: the dialer's ClientHello has arrived before the accept callback
+    # starts TLS. It must still reach the handshake (CPython gh-142352 lost it, and the two
+    # nodes never connected).
     b = await net.node(B, MEMBERS)
     a = await net.node(A, MEMBERS, [addr(b)])
     await bounded(a.wait_connected([B.public_key]))
@@ -170,20 +177,12 @@ async def test_a_client_hello_waiting_before_the_server_turns_to_tls_is_not_lost
     assert await bounded(net.inboxes[B.public_key].get()) == (A.public_key, 1, b"through")
 
 
-def test_a_delayed_accept_still_connects_on_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("slow_accept")
+def test_a_delayed_accept_still_connects_on_uvloop() -> None:
     # Nodes run on uvloop, which starts reading an accepted socket right after
     # connection_made whatever the protocol asks: only the greeting keeps the ClientHello
     # from arriving before the server turns to TLS.
     uvloop = pytest.importorskip("uvloop")
-    accept = Transport._accept
-
-    async def slow_accept(
-        self: Transport, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        await asyncio.sleep(0.3)
-        await accept(self, reader, writer)
-
-    monkeypatch.setattr(Transport, "_accept", slow_accept)
 
     async def scenario() -> None:
         net = Net()
