@@ -54,10 +54,8 @@ def wait_until(
     for node in nodes or []:
         lines = node.log_path.read_text(errors="replace").splitlines()
         # Per-block lines drown the rest: keep the last of them and the last other events.
-        routine = [i for i, line in enumerate(lines) if _per_block(line)]
-        keep = [line for i, line in enumerate(lines) if not _per_block(line)][-12:]
-        if routine:
-            keep.append(lines[routine[-1]])
+        keep = [line for line in lines if not _per_block(line)][-12:]
+        keep += [line for line in reversed(lines) if _per_block(line)][:1]
         tail = "\n    ".join(keep)
         detail += f"\n  {node.home.name}: height {height(node)}\n    {tail}"
     raise AssertionError(f"timed out after {timeout:g}s waiting for: {what}{detail}")
