@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 from xinlian.codec import CodecError, encode_args, to_builtins
 from xinlian.crypto import CryptoError
@@ -21,6 +24,7 @@ from xinlian.node.network import NetworkExistsError
 from xinlian.sdk import DEFAULT_URL, Client, Signer, XinlianError, read_key_file
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 #: Errors that are the user's or the environment's, reported as ``error: ...`` (no traceback).
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
@@ -186,3 +190,13 @@ def status_line(message: str) -> Iterator[None]:
     finally:
         if is_tty():
             click.echo("\r\033[K", err=True, nl=False)
+
+
+def progress_bar(*, length: int, label: str) -> ProgressBar[int]:
+    """A progress bar on stderr counting to ``length``, so stdout stays clean for ``--json``."""
+    return click.progressbar(length=length, label=label, file=sys.stderr)
+
+
+def progress_over(items: Iterable[T], *, label: str) -> ProgressBar[T]:
+    """A progress bar on stderr that yields ``items`` as it advances."""
+    return click.progressbar(items, label=label, file=sys.stderr)

@@ -9,7 +9,15 @@ from typing import Any
 
 import click
 
-from xinlian.cli.common import echo_json, fail, json_option, make_client, status_line, url_option
+from xinlian.cli.common import (
+    echo_json,
+    fail,
+    json_option,
+    make_client,
+    progress_bar,
+    status_line,
+    url_option,
+)
 from xinlian.crypto.timestamp import read_token
 from xinlian.sdk import load_genesis
 from xinlian.sdk.evidence import (
@@ -85,9 +93,7 @@ def _parse_meta(items: tuple[str, ...]) -> dict[str, str]:
 def _hash_files(files: list[Path], suite_name: str) -> list[bytes]:
     total = sum(f.stat().st_size for f in files)
     digests: list[bytes] = []
-    with click.progressbar(
-        length=total, label="hashing", file=click.get_text_stream("stderr")
-    ) as bar:
+    with progress_bar(length=total, label="hashing") as bar:
         for f in files:
             digests.append(hash_file(f, suite_name, bar.update))
     return digests
@@ -111,9 +117,7 @@ def _anchor_files(
         _, suite = client.chain()
         digests = _hash_files(files, suite.name)
         unique = len(set(digests))
-        with click.progressbar(
-            length=unique, label="anchoring", file=click.get_text_stream("stderr")
-        ) as bar:
+        with progress_bar(length=unique, label="anchoring") as bar:
             results = anchor(
                 client,
                 digests,

@@ -16,6 +16,8 @@ from xinlian.cli.common import (
     json_option,
     make_client,
     parse_args_json,
+    progress_bar,
+    progress_over,
     status_line,
     url_option,
 )
@@ -264,9 +266,7 @@ def batch_cmd(
         fail(f"{file} holds no calls")
     results: list[TxResult] = []
     with make_client(url, genesis, key) as client:
-        with click.progressbar(
-            length=len(calls), label="sending", file=click.get_text_stream("stderr")
-        ) as bar:
+        with progress_bar(length=len(calls), label="sending") as bar:
             for start in range(0, len(calls), chunk_size):
                 chunk = calls[start : start + chunk_size]
                 results.extend(client.send_many(chunk, wait=False, chunk_size=chunk_size))
@@ -287,9 +287,7 @@ def batch_cmd(
             with status_line(f"waiting for {len(accepted)} transactions to commit…"):
                 last = client.wait_for(results[accepted[-1]].hash, timeout=timeout)
             del last
-            with click.progressbar(
-                accepted, label="fetching receipts", file=click.get_text_stream("stderr")
-            ) as indexes:
+            with progress_over(accepted, label="fetching receipts") as indexes:
                 for i in indexes:
                     info = client.get_tx(results[i].hash)
                     results[i] = TxResult(

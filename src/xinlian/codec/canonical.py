@@ -47,12 +47,10 @@ def decode(data: bytes, tp: type[T]) -> T:
     name = getattr(tp, "__name__", tp)
     try:
         value: T = _decoder(cast(Any, tp)).decode(data)
+    except UnicodeDecodeError:  # msgspec before 0.23: a msgpack str that is not UTF-8
+        raise CodecError(f"cannot decode {name}: {_BAD_UTF8}") from None
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise CodecError(f"cannot decode {name}: {exc}") from None
-    except UnicodeDecodeError as exc:  # a msgpack str whose bytes are not UTF-8
-        raise CodecError(
-            f"cannot decode {name}: a string is not valid UTF-8 ({exc.reason})"
-        ) from None
+        raise CodecError(f"cannot decode {name}: {_reason(exc)}") from None
     except RecursionError:  # msgspec's nesting limit, reachable through Any-typed values
         raise CodecError(f"cannot decode {name}: nested too deeply") from None
     if _encoder.encode(value) != data:
@@ -62,6 +60,23 @@ def decode(data: bytes, tp: type[T]) -> T:
             "or trailing bytes)"
         )
     return value
+
+
+_BAD_UTF8 = "a string is not valid UTF-8"
+
+
+def _reason(exc: msgspec.MsgspecError) -> str:
+    """Our own wording for the failures callers act on; msgspec's text for the rest.
+
+    msgspec's messages change between releases (0.23 reports bad UTF-8 as a DecodeError
+    with new wording), so the reasons a client may test for are spelled here.
+    """
+    text = str(exc)
+    if "utf-8" in text.lower():
+        return _BAD_UTF8
+    if isinstance(exc, msgspec.DecodeError) and "truncated" in text.lower():
+        return "the data ends early (truncated)"
+    return text
 
 
 def _check_arg(value: object, depth: int, path: str) -> None:

@@ -238,15 +238,16 @@ def test_record_as_map_is_rejected() -> None:
 def test_malformed_bytes_raise_codec_error() -> None:
     with pytest.raises(CodecError, match=r"cannot decode Transaction: .*malformed"):
         decode(b"\xc1", Transaction)  # 0xc1 is never used in msgpack
-    with pytest.raises(CodecError, match="cannot decode int: Input data was truncated"):
+    with pytest.raises(CodecError, match=r"cannot decode int: the data ends early \(truncated\)"):
         decode(b"", int)
-    with pytest.raises(CodecError, match="Expected `int`, got `ext`"):
-        decode(b"\xd4\x01\x00", int)
+    with pytest.raises(CodecError, match="^cannot decode int: "):
+        decode(b"\xd4\x01\x00", int)  # an ext value where an int belongs
 
 
 def test_invalid_utf8_is_a_codec_error() -> None:
-    """msgspec raises UnicodeDecodeError here; decode must turn it into CodecError, or a
-    transaction with a bad chain id would escape the mempool's ``except CodecError``."""
+    """msgspec raises UnicodeDecodeError (before 0.23) or DecodeError (0.23 on) here;
+    decode must turn either into a CodecError with our own wording, or a transaction with a
+    bad chain id would escape the mempool's ``except CodecError``."""
     with pytest.raises(CodecError, match="cannot decode str: a string is not valid UTF-8"):
         decode(b"\xa3\x00\x00\x80", str)
     tx = Transaction("c", b"k" * 32, 0, "kv", "put", b"", 100, 10)
