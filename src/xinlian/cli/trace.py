@@ -13,7 +13,14 @@ from typing import Any
 
 import click
 
-from xinlian.cli.common import echo_json, fail, json_option, make_client, url_option
+from xinlian.cli.common import (
+    echo_json,
+    fail,
+    json_option,
+    make_client,
+    read_json,
+    url_option,
+)
 from xinlian.gs1.epcis import EpcisError, namespaces_of
 from xinlian.gs1.eventhash import event_hash
 from xinlian.sdk import load_genesis
@@ -51,10 +58,7 @@ def _key(fn: Any) -> Any:
 
 
 def _read_doc(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        fail(f"cannot read {path}: {exc}")
+    return read_json(path, "EPCIS 2.0 document (JSON)")
 
 
 def _plan(doc: Any) -> sdk_trace.CapturePlan:
