@@ -165,3 +165,27 @@ def test_node_add_observer_lets_it_in_through_the_existing_configs(tmp_path: Pat
     args = ["--port", "28003", "--p2p-port", "27003", "--observer"]
     result = runner.invoke(cli, ["node", "add", "--dir", str(net), *args])
     assert result.exit_code != 0 and "p2p.observers" in result.output
+
+
+def test_the_tsa_ca_key_is_not_among_the_account_keys(tmp_path: Path) -> None:
+    net = tmp_path / "net"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(net)]).exit_code == 0
+    assert (net / "tsa-ca.key").read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert (net / "tsa-ca.key").stat().st_mode & 0o077 == 0
+    listed = runner.invoke(cli, ["keys", "list", str(net / "keys")])
+    assert listed.exit_code == 0 and listed.stderr == ""  # no warning about a PEM file
+    assert "org1-writer" in listed.stdout and "tsa" not in listed.stdout
+    added = runner.invoke(cli, ["node", "add", "--dir", str(net), "--port", "1", "--p2p-port", "2"])
+    assert added.exit_code == 0, added.output
+    assert (net / "node1" / "tsa" / "tsa.pem").exists()  # the CA still issues certificates
+
+    # A network made before the move keeps working: its CA key in keys/ still issues,
+    # and `keys list` notes the PEM file instead of warning about a broken key file.
+    (net / "tsa-ca.key").rename(net / "keys" / "tsa-ca.key")
+    added = runner.invoke(cli, ["node", "add", "--dir", str(net), "--port", "3", "--p2p-port", "4"])
+    assert added.exit_code == 0, added.output
+    assert (net / "node2" / "tsa" / "tsa.pem").exists()
+    listed = runner.invoke(cli, ["keys", "list", str(net / "keys")])
+    assert listed.exit_code == 0 and "warning" not in listed.stderr
+    assert "note: tsa-ca.key is a PEM key" in listed.stderr
