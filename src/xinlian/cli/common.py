@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -183,6 +184,12 @@ def read_json(path: Path, what: str = "JSON document") -> Any:
 def echo_json(value: Any) -> None:
     """Print a value as indented JSON (records and bytes made JSON-friendly)."""
     click.echo(json.dumps(to_builtins(value), indent=2, ensure_ascii=False))
+
+
+def iso_time(ms: int) -> str:
+    """A block or event time (epoch milliseconds) as ISO 8601 UTC, as every command shows
+    times: ``2026-06-01T06:07:00.000+00:00``."""
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).isoformat(timespec="milliseconds")
 
 
 def short(data: bytes, n: int = 8) -> str:

@@ -13,6 +13,7 @@ and ``xinlian status`` do not pay for the rest.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -221,6 +222,11 @@ class LazyGroup(click.Group):
             raise UsageFailure(exc) from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (``xinlian ... | head``): stop quietly, as Unix tools do.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_ERROR)
         except Exception as exc:
             if _debug(ctx):
                 raise
