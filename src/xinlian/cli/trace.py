@@ -244,7 +244,7 @@ def sample_cmd(out: Path, seed: int, lots: int) -> None:
     except OSError as exc:
         fail(f"cannot create the folder {out}: {exc.strerror or exc}")
     role_of = {p.org: p.role for p in chain.parties}
-    captures = []
+    captures: list[dict[str, str]] = []
     for n, c in enumerate(chain.captures, 1):
         path = out / f"{n:02d}-{c.org}-{c.label}.json"
         path.write_text(json.dumps(c.document, indent=2))
@@ -269,10 +269,9 @@ def sample_cmd(out: Path, seed: int, lots: int) -> None:
         "On a development network where `xinlian trace demo` registered the participants "
         "and locations, capture them in order:"
     )
-    for c in captures:
-        click.echo(
-            f"  xinlian trace capture {out / c['file']} --key .xinlian/keys/{c['dev_network_key']}"
-        )
+    for row in captures:
+        key = f".xinlian/keys/{row['dev_network_key']}"
+        click.echo(f"  xinlian trace capture {out / row['file']} --key {key}")
 
 
 @trace_group.command("participant")
