@@ -26,7 +26,7 @@ from xinlian.cli.service import install_stop_signals, run_async
 from xinlian.cli.workload import run_workload
 from xinlian.node.chain import load_genesis
 from xinlian.node.keys import KeyFileError, read_key
-from xinlian.node.network import DEFAULT_ORGS, NetworkLayout, create_network
+from xinlian.node.network import DEFAULT_ORGS, NetworkLayout, create_network, default_chain_id
 from xinlian.sdk import AsyncClient, XinlianError
 
 SUITES = click.Choice(["ed25519", "sm"])
@@ -134,7 +134,11 @@ def _hosts(text: str | None) -> list[str] | None:
     show_default=True,
     help="Comma-separated member organisation ids.",
 )
-@click.option("--chain-id", default="xinlian-dev", show_default=True, help="The chain's id.")
+@click.option(
+    "--chain-id",
+    default=None,
+    help="The chain's id [default: xinlian-dev for ed25519, xinlian-dev-sm for sm].",
+)
 @click.option(
     "--nodes",
     type=click.IntRange(1, 100),
@@ -173,7 +177,7 @@ def init_cmd(
     directory: Path,
     crypto: str,
     orgs: str,
-    chain_id: str,
+    chain_id: str | None,
     nodes: int,
     hosts: str | None,
     port: int,
@@ -186,6 +190,7 @@ def init_cmd(
     the auditor role. Each node home (config.toml, genesis.json, node.key, p2p.key) can
     be copied to its own machine; start it there with `xinlian node start --home HOME`.
     """
+    chain_id = chain_id or default_chain_id(crypto)
     layout = _create(
         directory,
         crypto,
@@ -283,7 +288,7 @@ def up_cmd(
         chain_id = genesis.chain_id
         click.echo(f"Restarting the network in {directory} (chain {chain_id!r}, {genesis.suite})")
     else:
-        chain_id = "xinlian-dev"
+        chain_id = default_chain_id(crypto or "ed25519")
         layout = _create(
             directory,
             crypto or "ed25519",

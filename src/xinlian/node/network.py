@@ -25,6 +25,16 @@ from xinlian.types.genesis import (
 )
 
 DEFAULT_ORGS = ("org1", "org2", "org3")
+#: Chain id of a development network of each crypto suite: different, so a transaction
+#: signed for one can never be replayed on the other.
+DEV_CHAIN_IDS = {"ed25519": "xinlian-dev", "sm": "xinlian-dev-sm"}
+
+
+def default_chain_id(suite_name: str) -> str:
+    """The development chain id of ``suite_name`` (``xinlian-dev``, ``xinlian-dev-sm``)."""
+    return DEV_CHAIN_IDS.get(suite_name, f"xinlian-dev-{suite_name}")
+
+
 #: Accounts made for each organisation: (suffix, roles).
 ORG_ACCOUNTS = (("admin", ["admin"]), ("writer", ["writer"]), ("reader", ["reader"]))
 
@@ -78,7 +88,7 @@ def create_network(
     root: Path,
     *,
     suite_name: str = "ed25519",
-    chain_id: str = "xinlian-dev",
+    chain_id: str | None = None,
     orgs: tuple[str, ...] = DEFAULT_ORGS,
     nodes: int = 1,
     base_port: int = 8545,
@@ -97,8 +107,10 @@ def create_network(
     Without ``hosts`` every node runs on 127.0.0.1 with consecutive ports. With ``hosts``
     (one address per node) the nodes listen on all interfaces and dial each other at
     those addresses; nodes sharing a host get consecutive ports. ``ports`` gives each
-    node's (API, p2p) ports explicitly instead.
+    node's (API, p2p) ports explicitly instead. ``chain_id`` defaults to the suite's
+    development id (:func:`default_chain_id`).
     """
+    chain_id = chain_id or default_chain_id(suite_name)
     if (root / "genesis.json").exists():
         raise NetworkExistsError(
             f"{root} already holds a network (genesis.json exists); "

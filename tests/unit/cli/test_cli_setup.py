@@ -12,6 +12,7 @@ from xinlian.cli.main import cli
 from xinlian.crypto import address_of, get_suite
 from xinlian.node.chain import load_genesis
 from xinlian.node.config import load_config
+from xinlian.node.network import create_network
 from xinlian.sdk import read_key_file
 
 
@@ -189,3 +190,16 @@ def test_the_tsa_ca_key_is_not_among_the_account_keys(tmp_path: Path) -> None:
     listed = runner.invoke(cli, ["keys", "list", str(net / "keys")])
     assert listed.exit_code == 0 and "warning" not in listed.stderr
     assert "note: tsa-ca.key is a PEM key" in listed.stderr
+
+
+def test_each_suite_has_its_own_development_chain_id(tmp_path: Path) -> None:
+    ids = {}
+    for crypto in ("ed25519", "sm"):
+        result = CliRunner().invoke(cli, ["init", str(tmp_path / crypto), "--crypto", crypto])
+        assert result.exit_code == 0, result.output
+        ids[crypto] = load_genesis((tmp_path / crypto / "genesis.json").read_bytes()).chain_id
+    assert ids == {"ed25519": "xinlian-dev", "sm": "xinlian-dev-sm"}
+    assert create_network(tmp_path / "lib", suite_name="sm").root.exists()
+    assert load_genesis((tmp_path / "lib" / "genesis.json").read_bytes()).chain_id == (
+        "xinlian-dev-sm"
+    )
