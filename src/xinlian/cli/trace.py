@@ -301,9 +301,13 @@ def location_cmd(location: str, name: str, key: Path, url: str) -> None:
     _report(r.receipt, f"location {location} ({name})")
 
 
-def _report(receipt: Any, what: str) -> None:
+def _report(receipt: Any, what: str, *, seed: int | None = None) -> None:
     if receipt is None or not receipt.ok:
-        fail(f"{what}: {receipt.error if receipt else 'no receipt'}")
+        error = receipt.error if receipt else "no receipt"
+        hint = ""
+        if seed is not None and "already anchored" in error:
+            hint = f"; this seed ran here before: run the demo with another --seed (not {seed})"
+        fail(f"{what}: {error}{hint}")
     click.echo(f"{what}: ok")
 
 
@@ -322,7 +326,7 @@ def demo_cmd(keys: Path, seed: int, url: str) -> None:
     for c in chain.captures:
         with make_client(url, key=keys / f"{c.org}-writer.key") as client:
             for r in sdk_trace.capture(client, c.document):
-                _report(r.receipt, f"{c.org} captures {c.label}")
+                _report(r.receipt, f"{c.org} captures {c.label}", seed=seed)
     with make_client(url) as client:
         h = sdk_trace.history(client, chain.consumer_scan, "upstream")
     lots = [i["id"] for i in h["items"] if i["relation"] == "made_from"]

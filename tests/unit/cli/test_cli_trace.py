@@ -96,6 +96,8 @@ def test_the_guide_runs_in_its_order(live_node: Any, tmp_path: Path) -> None:
     """docs/trace.md: demo, then sample, then capture sample files with the keys it names."""
     keys, url = live_node.layout.key_dir, live_node.url
     _run("trace", "demo", "--keys", str(keys), "--url", url)  # default seed
+    again = _run("trace", "demo", "--keys", str(keys), "--url", url, code=1)
+    assert "already anchored" in again.stderr and "another --seed (not 1)" in again.stderr
     out = _run("trace", "sample", str(tmp_path / "out")).stdout  # default seed
     assert "01-farm-harvest.json --key .xinlian/keys/org1-writer.key" in out
     setup = json.loads((tmp_path / "out" / "setup.json").read_text())
