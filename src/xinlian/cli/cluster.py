@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,6 +40,8 @@ class NodeProcess:
     url: str
     p2p: str
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    #: Where the node listens: (what, host, port) for its REST API and its p2p port.
+    listens: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def log_path(self) -> Path:
@@ -102,9 +105,31 @@ def node_processes(root: Path) -> list[NodeProcess]:
                 config.name,
                 f"http://{host}:{config.api.port}",
                 f"{config.p2p.host}:{config.p2p.port}",
+                listens=(
+                    ("REST API", config.api.host, config.api.port),
+                    ("p2p", config.p2p.host, config.p2p.port),
+                ),
             )
         )
     return nodes
+
+
+def busy_ports(nodes: list[NodeProcess]) -> list[str]:
+    """The listen addresses of ``nodes`` that another process already holds (checked
+    before starting, so a node never talks to somebody else's network on its port)."""
+    busy: list[str] = []
+    for node in nodes:
+        for what, host, port in node.listens:
+            if port == 0:
+                continue
+            with socket.socket() as probe:
+                # As the servers do: a port left in TIME_WAIT by a stopped node is free.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind((host or "0.0.0.0", port))
+                except OSError:
+                    busy.append(f"{node.name}'s {what} port {port} on {host or '0.0.0.0'}")
+    return busy
 
 
 async def _healthy(session: aiohttp.ClientSession, url: str) -> bool:

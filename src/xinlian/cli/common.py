@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -16,26 +17,13 @@ if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
 from xinlian.codec import CodecError, encode_args, to_builtins
-from xinlian.crypto import CryptoError
-from xinlian.node.chain import ChainError
-from xinlian.node.config import ConfigError
-from xinlian.node.keys import KeyFileError
-from xinlian.node.network import NetworkExistsError
-from xinlian.sdk import DEFAULT_URL, Client, Signer, XinlianError, read_key_file
+from xinlian.sdk.client import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from xinlian.sdk import Client
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-
-#: Errors that are the user's or the environment's, reported as ``error: ...`` (no traceback).
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
-    XinlianError,
-    KeyFileError,
-    ConfigError,
-    ChainError,
-    NetworkExistsError,
-    CryptoError,
-    CodecError,
-)
 
 #: Prefixes of strings in ``--args`` JSON: ``"hex:..."`` is bytes, ``"str:..."`` a literal.
 HEX_PREFIX = "hex:"
@@ -55,6 +43,19 @@ def fail(message: str) -> NoReturn:
     raise CliError(message)
 
 
+def check_url(ctx: click.Context | None, param: click.Parameter | None, value: str) -> str:
+    """A node URL must be ``http://host:port`` or ``https://...``; suggests the fix."""
+    text = value.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        fail(f"--url {text!r} needs http:// in front; did you mean http://{text}?")
+    if scheme.lower() not in ("http", "https"):
+        fail(f"--url {text!r} must start with http:// or https://, e.g. http://{rest}")
+    if not rest.strip("/"):
+        fail(f"--url {text!r} names no host; e.g. {DEFAULT_URL}")
+    return text
+
+
 def url_option(fn: F) -> F:
     """``--url`` (default ``$XINLIAN_URL`` or ``http://127.0.0.1:8545``)."""
     return click.option(
@@ -62,6 +63,7 @@ def url_option(fn: F) -> F:
         envvar="XINLIAN_URL",
         default=DEFAULT_URL,
         show_default=True,
+        callback=check_url,
         help="Node REST API address (env XINLIAN_URL).",
     )(fn)
 
@@ -86,6 +88,8 @@ def json_option(fn: F) -> F:
 
 def make_client(url: str, genesis: Path | None = None, key: Path | None = None) -> Client:
     """An SDK client for a command."""
+    from xinlian.sdk import Client, Signer, read_key_file
+
     signer = Signer(read_key_file(key)[0]) if key is not None else None
     return Client(url, key=signer, genesis=genesis)
 
@@ -153,9 +157,39 @@ def convert_args(doc: Any, source: str = "args") -> dict[str, Any]:
     return result
 
 
+def read_text(path: Path, what: str = "file") -> str:
+    """A UTF-8 text file's content; a missing, unreadable or binary file stops the command
+    with a message naming it and ``what`` it should be."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"{path}: no such file (expected a {what})")
+    except IsADirectoryError:
+        fail(f"{path} is a directory, not a {what}")
+    except UnicodeDecodeError:
+        fail(f"{path} is not a {what}: it is not UTF-8 text")
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}")
+
+
+def read_json(path: Path, what: str = "JSON document") -> Any:
+    """A JSON file's content (see :func:`read_text`); invalid JSON names the position."""
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"{path} is not a {what}: not valid JSON at line {exc.lineno} column {exc.colno}")
+
+
 def echo_json(value: Any) -> None:
     """Print a value as indented JSON (records and bytes made JSON-friendly)."""
     click.echo(json.dumps(to_builtins(value), indent=2, ensure_ascii=False))
+
+
+def iso_time(ms: int) -> str:
+    """A block or event time (epoch milliseconds) as ISO 8601 UTC, as every command shows
+    times: ``2026-06-01T06:07:00.000+00:00``."""
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).isoformat(timespec="milliseconds")
 
 
 def short(data: bytes, n: int = 8) -> str:

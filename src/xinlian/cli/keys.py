@@ -93,7 +93,11 @@ def list_cmd(directory: Path, as_json: bool) -> None:
         fail(f"{directory} is not a directory")
     infos: list[dict[str, Any]] = []
     problems: list[str] = []
+    notes: list[str] = []
     for path in sorted(directory.glob("*.key")):
+        if _is_pem(path):  # e.g. the TSA CA key of a network made by an older release
+            notes.append(f"{path.name} is a PEM key (not an account key); not listed")
+            continue
         try:
             infos.append(_info(path))
         except XinlianError as exc:
@@ -109,5 +113,15 @@ def list_cmd(directory: Path, as_json: bool) -> None:
                 f"{info['name']:<{width}}  {info['suite']:<7}  {info['address']}  "
                 f"{Path(info['file']).name}"
             )
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
+
+
+def _is_pem(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(64).lstrip().startswith(b"-----BEGIN")
+    except OSError:
+        return False

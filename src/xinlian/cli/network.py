@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import json
+import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
-from xinlian.cli.cluster import ClusterError, NodeProcess, node_processes, start_all, stop_all
+from xinlian.cli.cluster import (
+    ClusterError,
+    NodeProcess,
+    busy_ports,
+    node_processes,
+    start_all,
+    stop_all,
+)
 from xinlian.cli.common import fail, short, status_line
 from xinlian.cli.service import install_stop_signals, run_async
 from xinlian.cli.workload import run_workload
 from xinlian.node.chain import load_genesis
-from xinlian.node.network import DEFAULT_ORGS, NetworkLayout, create_network
+from xinlian.node.keys import KeyFileError, read_key
+from xinlian.node.network import DEFAULT_ORGS, NetworkLayout, create_network, default_chain_id
 from xinlian.sdk import AsyncClient, XinlianError
 
 SUITES = click.Choice(["ed25519", "sm"])
@@ -122,7 +134,11 @@ def _hosts(text: str | None) -> list[str] | None:
     show_default=True,
     help="Comma-separated member organisation ids.",
 )
-@click.option("--chain-id", default="xinlian-dev", show_default=True, help="The chain's id.")
+@click.option(
+    "--chain-id",
+    default=None,
+    help="The chain's id [default: xinlian-dev for ed25519, xinlian-dev-sm for sm].",
+)
 @click.option(
     "--nodes",
     type=click.IntRange(1, 100),
@@ -161,7 +177,7 @@ def init_cmd(
     directory: Path,
     crypto: str,
     orgs: str,
-    chain_id: str,
+    chain_id: str | None,
     nodes: int,
     hosts: str | None,
     port: int,
@@ -174,6 +190,7 @@ def init_cmd(
     the auditor role. Each node home (config.toml, genesis.json, node.key, p2p.key) can
     be copied to its own machine; start it there with `xinlian node start --home HOME`.
     """
+    chain_id = chain_id or default_chain_id(crypto)
     layout = _create(
         directory,
         crypto,
@@ -268,16 +285,15 @@ def up_cmd(
                     f"note: {directory} holds an existing network; {name} {given} is ignored",
                     err=True,
                 )
-        click.echo(
-            f"Restarting the network in {directory} (chain {genesis.chain_id!r}, "
-            f"{genesis.suite}, {len(genesis.validators)} validators)"
-        )
+        chain_id = genesis.chain_id
+        click.echo(f"Restarting the network in {directory} (chain {chain_id!r}, {genesis.suite})")
     else:
+        chain_id = default_chain_id(crypto or "ed25519")
         layout = _create(
             directory,
             crypto or "ed25519",
             ",".join(DEFAULT_ORGS),
-            "xinlian-dev",
+            chain_id,
             8545 if port is None else port,
             200,
             nodes=4 if nodes is None else nodes,
@@ -287,18 +303,104 @@ def up_cmd(
     processes = node_processes(directory)
     if not processes:
         fail(f"{directory} holds no node homes (node0/config.toml, …)")
-    code = run_async(_up(processes, directory / "keys", not no_workload, max_blocks, duration))
+    with network_lock(directory, chain_id, processes[0].url):
+        busy = busy_ports(processes)
+        if busy:
+            fail(
+                f"{busy[0]} is in use{f' (and {len(busy) - 1} more)' if len(busy) > 1 else ''}"
+                "; is another network or node running? Stop it, or give this network other "
+                "ports"
+            )
+        run = _up(processes, directory, not no_workload, max_blocks, duration)
+        code = run_async(run)
     if code:
         raise SystemExit(code)
 
 
+#: The file in a network directory that ``xinlian up`` holds while it runs.
+LOCK_FILE = "up.lock"
+
+
+@contextlib.contextmanager
+def network_lock(directory: Path, chain_id: str, url: str) -> Iterator[None]:
+    """Hold ``directory/up.lock`` while the block runs; refuse if another ``xinlian up``
+    holds it, naming that network.
+
+    The lock is an exclusive ``flock`` that the operating system drops when its process
+    ends, so the file a crashed run leaves behind never blocks the next one; the file's
+    content (pid, chain, URL) only serves the message.
+    """
+    path = directory / LOCK_FILE
+    try:
+        handle = path.open("a+")
+    except OSError as exc:
+        fail(f"cannot create {path}: {exc.strerror or exc}")
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            fail(_running_elsewhere(directory, handle.read()))
+        handle.seek(0)
+        handle.truncate()
+        info = {"pid": os.getpid(), "chain_id": chain_id, "url": url}
+        handle.write(json.dumps(info) + "\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()  # the OS drops the lock when the file closes
+
+
+def _running_elsewhere(directory: Path, text: str) -> str:
+    try:
+        info = json.loads(text)
+        details = (
+            f" (chain {info['chain_id']!r}, REST API {info['url']}, "
+            f"`xinlian up` process {int(info['pid'])})"
+        )
+    except (ValueError, KeyError, TypeError):
+        details = ""
+    return (
+        f"the network in {directory} is already running{details}; stop it first (Ctrl-C "
+        "in its terminal), or use it: it is up"
+    )
+
+
+async def _roles(processes: list[NodeProcess], directory: Path) -> dict[str, str]:
+    """Each node's role: ``validator`` if its signing key is in the validator set the
+    first node reports (the genesis set if it cannot answer), else ``observer``."""
+    keys: dict[str, bytes] = {}
+    for node in processes:
+        with contextlib.suppress(KeyFileError):
+            keys[node.name] = read_key(node.home / "node.key")[0].public_key
+    try:
+        async with AsyncClient(processes[0].url) as client:
+            current = {v.public_key for v in (await client.validators()).validators}
+    except XinlianError:
+        genesis = load_genesis((directory / "genesis.json").read_bytes())
+        current = {bytes.fromhex(v.public_key) for v in genesis.validators}
+    return {n.name: "validator" if keys.get(n.name) in current else "observer" for n in processes}
+
+
+def _count(roles: dict[str, str]) -> str:
+    parts = []
+    for role in ("validator", "observer"):
+        n = sum(1 for r in roles.values() if r == role)
+        if n or role == "validator":
+            parts.append(f"{n} {role}{'s' if n != 1 else ''}")
+    return ", ".join(parts)
+
+
 async def _up(
     processes: list[NodeProcess],
-    key_dir: Path,
+    directory: Path,
     workload: bool,
     max_blocks: int | None,
     duration: float | None,
 ) -> int:
+    key_dir = directory / "keys"
     stop = asyncio.Event()
     remove_signals = install_stop_signals(stop)
     tasks: list[asyncio.Task[None]] = []
@@ -310,9 +412,13 @@ async def _up(
         fail(str(exc))
     try:
         url = processes[0].url
-        click.echo(f"Network is up: {len(processes)} validators")
+        roles = await _roles(processes, directory)
+        click.echo(f"Network is up: {_count(roles)}")
         for node in processes:
-            click.echo(f"  {node.name:<6} REST API {node.url}  p2p {node.p2p}  log {node.log_path}")
+            role = "  (observer)" if roles[node.name] == "observer" else ""
+            click.echo(
+                f"  {node.name:<6} REST API {node.url}  p2p {node.p2p}  log {node.log_path}{role}"
+            )
         click.echo(
             f"  OpenAPI   {url}/v1/openapi.json   WebSocket {url.replace('http', 'ws')}/v1/ws"
         )

@@ -13,8 +13,16 @@ from typing import Any
 
 import click
 
-from xinlian.cli.common import echo_json, fail, json_option, make_client, url_option
-from xinlian.gs1.epcis import EpcisError, namespaces_of
+from xinlian.cli.common import (
+    echo_json,
+    fail,
+    iso_time,
+    json_option,
+    make_client,
+    read_json,
+    url_option,
+)
+from xinlian.gs1.epcis import EpcisError, FieldProblem, namespaces_of
 from xinlian.gs1.eventhash import event_hash
 from xinlian.sdk import load_genesis
 from xinlian.sdk import trace as sdk_trace
@@ -51,19 +59,49 @@ def _key(fn: Any) -> Any:
 
 
 def _read_doc(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        fail(f"cannot read {path}: {exc}")
+    return read_json(path, "EPCIS 2.0 document (JSON)")
 
 
-def _plan(doc: Any) -> sdk_trace.CapturePlan:
+def problem_lines(problems: list[FieldProblem]) -> list[str]:
+    """One readable line per problem, ``<JSON path>: <reason>``.
+
+    A schema refusal of a whole object quotes the object itself; such a line says what
+    is wrong in words instead, and is left out when a problem inside that object already
+    says more precisely what is wrong.
+    """
+    lines: list[str] = []
+    fields = [p.field for p in problems]
+    for p in problems:
+        where = p.field or "(document)"
+        reason = " ".join(p.reason.split())
+        if reason.startswith(("{", "[")):
+            prefix = p.field
+            if any(
+                f != prefix and (not prefix or f.startswith((prefix + ".", prefix + "[")))
+                for f in fields
+            ):
+                continue
+            kind = "object" if reason.startswith("{") else "list"
+            reason = f"this {kind} matches none of the forms the EPCIS 2.0 schema allows here"
+        elif len(reason) > MAX_REASON:
+            reason = reason[: MAX_REASON - 1] + "…"
+        lines.append(f"{where}: {reason}")
+    return lines
+
+
+#: Longest reason shown on a problem line (values quoted in reasons can be long).
+MAX_REASON = 200
+
+
+def _plan(doc: Any, source: Path) -> sdk_trace.CapturePlan:
     try:
         return sdk_trace.plan_capture(doc)
     except EpcisError as exc:
-        for p in exc.problems:
-            click.echo(f"{p.field or '(document)'}: {p.reason}", err=True)
-        fail(f"invalid EPCIS document ({len(exc.problems)} problem(s))")
+        lines = problem_lines(exc.problems)
+        for line in lines:
+            click.echo(line, err=True)
+        n = len(lines)
+        fail(f"{source} is not a valid EPCIS 2.0 document ({n} problem{'s' if n != 1 else ''})")
 
 
 @trace_group.command("validate")
@@ -71,7 +109,7 @@ def _plan(doc: Any) -> sdk_trace.CapturePlan:
 @json_option
 def validate_cmd(file: Path, as_json: bool) -> None:
     """Validate an EPCIS 2.0 document offline and print its events' CBV 2.0 hashes."""
-    plan = _plan(_read_doc(file))
+    plan = _plan(_read_doc(file), file)
     rows = [
         {"index": e.index, "type": e.type, "biz_step": e.biz_step, "hash": h}
         for e, h in zip(plan.events, plan.hashes, strict=True)
@@ -90,10 +128,13 @@ def validate_cmd(file: Path, as_json: bool) -> None:
 @json_option
 def capture_cmd(files: tuple[Path, ...], key: Path, url: str, as_json: bool) -> None:
     """Capture EPCIS documents: bodies to the node, event hashes on chain."""
+    docs = [(path, _read_doc(path)) for path in files]
+    for path, doc in docs:  # every document is checked before anything is sent
+        _plan(doc, path)
     out: list[dict[str, Any]] = []
     with make_client(url, key=key) as c:
-        for path in files:
-            for result in sdk_trace.capture(c, _read_doc(path)):
+        for path, doc in docs:
+            for result in sdk_trace.capture(c, doc):
                 _capture_row(out, path, result, as_json)
     if as_json:
         echo_json(out)
@@ -126,6 +167,11 @@ def history_cmd(item: str, direction: str, max_events: int, url: str, as_json: b
     from it and where that went (downstream, for recalls)."""
     with make_client(url) as c:
         h = sdk_trace.history(c, item, direction, max_events=max_events)
+    if not h["events"]:
+        fail(
+            f"no anchored event names {item}; check the identifier (a GS1 Digital Link, "
+            "EPC URN or 88.x.y id of a captured item)"
+        )
     if as_json:
         echo_json(h)
         return
@@ -136,7 +182,7 @@ def history_cmd(item: str, direction: str, max_events: int, url: str, as_json: b
         place = e["biz_location"] or e["read_point"]
         flag = " ERROR DECLARED" if e["error"] else ""
         click.echo(
-            f"  {e['time_ms']}  {e['org']:<12} {e['type']:<20} {e['biz_step']:<15} "
+            f"  {iso_time(e['time_ms'])}  {e['org']:<12} {e['type']:<20} {e['biz_step']:<15} "
             f"{place}  tx {e['anchor']['tx_hash'][:12]}@{e['anchor']['height']}{flag}"
         )
     if h["truncated"]:
@@ -177,17 +223,34 @@ def event_hash_matches(body: Any, uri: str) -> bool:
     return isinstance(body, dict) and event_hash(body, namespaces_of(body)) == uri
 
 
+#: Default seeds: ``trace demo`` and ``trace sample`` make different items, so a sample's
+#: documents can be captured on a network where the demo already ran.
+DEMO_SEED = 1
+SAMPLE_SEED = 2
+
+
 @trace_group.command("sample")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--seed", default=1, show_default=True)
+@click.option("--seed", default=SAMPLE_SEED, show_default=True,
+              help=f"Makes serials reproducible; trace demo uses {DEMO_SEED}.")  # fmt: skip
 @click.option("--lots", default=2, show_default=True, help="Harvested tomato lots.")
 def sample_cmd(out: Path, seed: int, lots: int) -> None:
     """Write a sample food chain (farm, inspector, processor, distributor, retailer) as
-    EPCIS documents, with setup.json naming participants, locations and transactions."""
+    EPCIS documents, with setup.json naming participants, locations and transactions,
+    and which key of a development network captures each document."""
     chain = food_chain(seed, lots=lots)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"cannot create the folder {out}: {exc.strerror or exc}")
+    role_of = {p.org: p.role for p in chain.parties}
+    captures: list[dict[str, str]] = []
     for n, c in enumerate(chain.captures, 1):
-        (out / f"{n:02d}-{c.org}-{c.label}.json").write_text(json.dumps(c.document, indent=2))
+        path = out / f"{n:02d}-{c.org}-{c.label}.json"
+        path.write_text(json.dumps(c.document, indent=2))
+        dev_key = f"{DEMO_ORGS[role_of[c.org]]}-writer.key"
+        captures.append({"file": path.name, "org": c.org, "role": role_of[c.org],
+                         "dev_network_key": dev_key})  # fmt: skip
     setup = {
         "participants": [
             {"org": p.org, "role": p.role, "gs1_prefix": p.prefix, "ii_prefix": p.ii_prefix,
@@ -196,11 +259,19 @@ def sample_cmd(out: Path, seed: int, lots: int) -> None:
         ],
         "transactions": [{"id": t, "kind": k, "opener": o, "parties": ps}
                          for t, k, o, ps in chain.transactions],
+        "captures": captures,
         "consumer_scan": chain.consumer_scan,
     }  # fmt: skip
     (out / "setup.json").write_text(json.dumps(setup, indent=2))
     click.echo(f"wrote {len(chain.captures)} documents ({chain.event_count} events) to {out}")
     click.echo(f"a consumer scans {chain.consumer_scan}")
+    click.echo(
+        "On a development network where `xinlian trace demo` registered the participants "
+        "and locations, capture them in order:"
+    )
+    for row in captures:
+        key = f".xinlian/keys/{row['dev_network_key']}"
+        click.echo(f"  xinlian trace capture {out / row['file']} --key {key}")
 
 
 @trace_group.command("participant")
@@ -230,9 +301,13 @@ def location_cmd(location: str, name: str, key: Path, url: str) -> None:
     _report(r.receipt, f"location {location} ({name})")
 
 
-def _report(receipt: Any, what: str) -> None:
+def _report(receipt: Any, what: str, *, seed: int | None = None) -> None:
     if receipt is None or not receipt.ok:
-        fail(f"{what}: {receipt.error if receipt else 'no receipt'}")
+        error = receipt.error if receipt else "no receipt"
+        hint = ""
+        if seed is not None and "already anchored" in error:
+            hint = f"; this seed ran here before: run the demo with another --seed (not {seed})"
+        fail(f"{what}: {error}{hint}")
     click.echo(f"{what}: ok")
 
 
@@ -240,7 +315,8 @@ def _report(receipt: Any, what: str) -> None:
 @click.option("--keys", "keys", type=click.Path(file_okay=False, path_type=Path),
               default=Path(".xinlian/keys"), show_default=True,
               help="Key directory of a dev network (regulator.key, orgN-*.key).")  # fmt: skip
-@click.option("--seed", default=1, show_default=True)
+@click.option("--seed", default=DEMO_SEED, show_default=True,
+              help="Makes serials reproducible; run again with another seed.")  # fmt: skip
 @url_option
 def demo_cmd(keys: Path, seed: int, url: str) -> None:
     """Run the sample food chain on a development network: register participants and
@@ -250,7 +326,7 @@ def demo_cmd(keys: Path, seed: int, url: str) -> None:
     for c in chain.captures:
         with make_client(url, key=keys / f"{c.org}-writer.key") as client:
             for r in sdk_trace.capture(client, c.document):
-                _report(r.receipt, f"{c.org} captures {c.label}")
+                _report(r.receipt, f"{c.org} captures {c.label}", seed=seed)
     with make_client(url) as client:
         h = sdk_trace.history(client, chain.consumer_scan, "upstream")
     lots = [i["id"] for i in h["items"] if i["relation"] == "made_from"]

@@ -18,6 +18,7 @@ from xinlian.cli.common import (
     parse_args_json,
     progress_bar,
     progress_over,
+    read_text,
     status_line,
     url_option,
 )
@@ -189,21 +190,22 @@ def get_cmd(tx_hash: str, no_verify: bool, url: str, genesis: Path | None, as_js
 
 
 def _read_calls(path: Path) -> list[Call]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror or exc}")
+    text = read_text(path, "calls file (a JSON array or JSON lines)")
     docs: list[Any] = []
     stripped = text.strip()
-    try:
-        if stripped.startswith("["):
+    invalid = f"{path} must hold a JSON array or JSON lines of calls: invalid JSON at line"
+    if stripped.startswith("["):
+        try:
             docs = json.loads(stripped)
-        else:
-            docs = [json.loads(line) for line in text.splitlines() if line.strip()]
-    except json.JSONDecodeError as exc:
-        fail(
-            f"{path} must hold a JSON array or JSON lines of calls: {exc.msg} at line {exc.lineno}"
-        )
+        except json.JSONDecodeError as exc:
+            fail(f"{invalid} {exc.lineno}")
+    else:
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    docs.append(json.loads(line))
+                except json.JSONDecodeError:
+                    fail(f"{invalid} {n}")
     calls: list[Call] = []
     for i, doc in enumerate(docs):
         where = f"{path} call {i + 1}"

@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 from xinlian.crypto import KeyPair, address_of, get_suite
+from xinlian.sdk.errors import XinlianError
+from xinlian.sdk.signer import read_key_file
 
 
 class KeyFileError(Exception):
@@ -37,17 +39,12 @@ def write_key(path: Path, keypair: KeyPair, name: str) -> None:
 
 
 def read_key(path: Path) -> tuple[KeyPair, str]:
-    """Load a key file; checks that the public key matches the private key."""
+    """Load a key file; checks that the public key matches the private key.
+
+    Raises:
+        KeyFileError: with the SDK's message (which file, what is wrong, what to do).
+    """
     try:
-        doc = json.loads(path.read_text())
-        suite = get_suite(doc["suite"])
-        keypair = suite.keypair_from_private(bytes.fromhex(doc["private_key"]))
-    except FileNotFoundError:
-        raise KeyFileError(f"no key file at {path}") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise KeyFileError(f"cannot read key file {path}: {exc}") from None
-    except Exception as exc:  # CryptoError and friends: report, don't crash
-        raise KeyFileError(f"invalid key in {path}: {exc}") from None
-    if doc.get("public_key") and bytes.fromhex(doc["public_key"]) != keypair.public_key:
-        raise KeyFileError(f"{path}: public key does not match the private key")
-    return keypair, str(doc.get("name", path.stem))
+        return read_key_file(path)
+    except XinlianError as exc:
+        raise KeyFileError(str(exc)) from None

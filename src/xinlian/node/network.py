@@ -25,8 +25,31 @@ from xinlian.types.genesis import (
 )
 
 DEFAULT_ORGS = ("org1", "org2", "org3")
+#: Chain id of a development network of each crypto suite: different, so a transaction
+#: signed for one can never be replayed on the other.
+DEV_CHAIN_IDS = {"ed25519": "xinlian-dev", "sm": "xinlian-dev-sm"}
+
+
+def default_chain_id(suite_name: str) -> str:
+    """The development chain id of ``suite_name`` (``xinlian-dev``, ``xinlian-dev-sm``)."""
+    return DEV_CHAIN_IDS.get(suite_name, f"xinlian-dev-{suite_name}")
+
+
 #: Accounts made for each organisation: (suffix, roles).
 ORG_ACCOUNTS = (("admin", ["admin"]), ("writer", ["writer"]), ("reader", ["reader"]))
+
+
+#: The network's TSA CA certificate and its private key (PEM), in the network directory.
+TSA_CA_CERT = "tsa-ca.pem"
+TSA_CA_KEY = "tsa-ca.key"
+
+
+def tsa_ca_key_path(root: Path) -> Path:
+    """Where the TSA CA's private key of the network in ``root`` is: ``root/tsa-ca.key``,
+    or ``root/keys/tsa-ca.key`` in networks made before it moved out of the account keys."""
+    path = root / TSA_CA_KEY
+    legacy = root / "keys" / TSA_CA_KEY
+    return legacy if not path.exists() and legacy.exists() else path
 
 
 class NetworkExistsError(Exception):
@@ -65,7 +88,7 @@ def create_network(
     root: Path,
     *,
     suite_name: str = "ed25519",
-    chain_id: str = "xinlian-dev",
+    chain_id: str | None = None,
     orgs: tuple[str, ...] = DEFAULT_ORGS,
     nodes: int = 1,
     base_port: int = 8545,
@@ -78,14 +101,16 @@ def create_network(
     """Write a genesis with ``orgs`` (admin, writer and reader accounts each, plus a
     regulator with the auditor role and a developer with the contract deployer role),
     ``nodes`` validator homes and every key file, and
-    a TSA CA (``tsa-ca.pem``; its key in ``keys/tsa-ca.key``) that issues each node's
-    RFC 3161 time-stamping certificate.
+    a TSA CA (``tsa-ca.pem``; its PEM key beside it in ``tsa-ca.key``, not among the
+    account keys) that issues each node's RFC 3161 time-stamping certificate.
 
     Without ``hosts`` every node runs on 127.0.0.1 with consecutive ports. With ``hosts``
     (one address per node) the nodes listen on all interfaces and dial each other at
     those addresses; nodes sharing a host get consecutive ports. ``ports`` gives each
-    node's (API, p2p) ports explicitly instead.
+    node's (API, p2p) ports explicitly instead. ``chain_id`` defaults to the suite's
+    development id (:func:`default_chain_id`).
     """
+    chain_id = chain_id or default_chain_id(suite_name)
     if (root / "genesis.json").exists():
         raise NetworkExistsError(
             f"{root} already holds a network (genesis.json exists); "
@@ -117,8 +142,8 @@ def create_network(
     write_key(key_dir / "developer.key", kp, "developer")
     accounts.append(GenesisAccount("developer", kp.public_key.hex(), orgs[0], ["deployer"]))
     tsa_ca_key, tsa_ca = make_tsa_ca(f"{chain_id} TSA CA")
-    write_pem_key(key_dir / "tsa-ca.key", tsa_ca_key)
-    write_pem_certs(root / "tsa-ca.pem", tsa_ca)
+    write_pem_key(root / TSA_CA_KEY, tsa_ca_key)
+    write_pem_certs(root / TSA_CA_CERT, tsa_ca)
     homes: list[Path] = []
     validators: list[GenesisValidator] = []
     api_ports: list[int] = []
@@ -230,7 +255,7 @@ def add_node(
     p2p = get_suite("ed25519").generate()
     write_key(home / "p2p.key", p2p, f"{name}-p2p")
     (home / "genesis.json").write_bytes(genesis_path.read_bytes())
-    ca_key_path, ca_path = root / "keys" / "tsa-ca.key", root / "tsa-ca.pem"
+    ca_key_path, ca_path = tsa_ca_key_path(root), root / TSA_CA_CERT
     if ca_key_path.exists() and ca_path.exists():  # the network's TSA CA issues its cert
         ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), None)
         ca_cert = x509.load_pem_x509_certificate(ca_path.read_bytes())

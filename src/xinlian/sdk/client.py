@@ -19,12 +19,11 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from xinlian.crypto import CryptoSuite, KeyPair
-from xinlian.sdk import evidence as ev
 from xinlian.sdk.errors import TransportError, XinlianError
 from xinlian.sdk.models import (
     AccountInfo,
@@ -42,6 +41,9 @@ from xinlian.sdk.signer import DEFAULT_EXPIRY_BLOCKS, DEFAULT_GAS_LIMIT, Signer
 from xinlian.sdk.verify import load_genesis
 from xinlian.types import ValidatorSet
 from xinlian.types.genesis import Genesis
+
+if TYPE_CHECKING:  # imported where used: it loads cryptography's X.509 (CLI start-up)
+    from xinlian.sdk import evidence as ev
 
 __all__ = ["DEFAULT_URL", "Client", "default_url"]
 
@@ -115,8 +117,15 @@ class Client:
     ) -> None:
         self.url = (url or default_url()).rstrip("/")
         self.session = make_session(key, genesis, gas_limit, expiry_blocks)
+        # A plain-http node never uses TLS (redirects are not followed), so skip loading
+        # the system's CA bundle (a tenth of a second of every CLI call).
+        plain = self.url.startswith("http://")
         self._http = httpx.Client(
-            base_url=self.url, timeout=timeout, transport=transport, headers=dict(headers or {})
+            base_url=self.url,
+            timeout=timeout,
+            transport=transport,
+            headers=dict(headers or {}),
+            verify=not plain,
         )
 
     # PLUMBING
@@ -311,6 +320,8 @@ class Client:
     ) -> list[TxResult]:
         """Anchor digests in as many ``evidence.anchor`` transactions as the chain's size
         limit needs and wait for them; one result per transaction."""
+        from xinlian.sdk import evidence as ev
+
         return self._run(
             ev.anchor_op(
                 self.session,
@@ -326,26 +337,36 @@ class Client:
 
     def get_evidence(self, digest: bytes) -> dict[str, Any] | None:
         """Where a digest was first anchored (bytes as hex), or None."""
+        from xinlian.sdk import evidence as ev
+
         return self._run(ev.get_op(digest))
 
     def evidence_custody(self, digest: bytes) -> list[dict[str, Any]]:
         """The chain of custody of a digest: its record, its parent's, ..."""
+        from xinlian.sdk import evidence as ev
+
         return self._run(ev.custody_op(digest))
 
     def evidence_receipt(self, digest: bytes) -> ev.EvidenceReceipt:
         """The offline-verifiable receipt of an anchored digest (parsed, not verified:
         use ``xinlian.sdk.evidence.verify_receipt``)."""
+        from xinlian.sdk import evidence as ev
+
         return self._run(ev.receipt_op(digest))
 
     def evidence_timestamp(self, digest: bytes, *, nonce: bool = True) -> bytes:
         """An RFC 3161 ``TimeStampResp`` (DER) for an anchored digest; genTime is the
         block time. Verify it with ``openssl ts -verify``."""
+        from xinlian.sdk import evidence as ev
+
         return self._run(ev.timestamp_op(self.session, digest, nonce=nonce))
 
     def evidence_by_submitter(
         self, address: str, start: int = 0, limit: int = 100
     ) -> dict[str, Any]:
         """Batches an account anchored, oldest first: ``{"total", "batches"}``."""
+        from xinlian.sdk import evidence as ev
+
         return self._run(ev.by_submitter_op(self.session, address, start, limit))
 
     def evidence_by_category(
@@ -353,4 +374,6 @@ class Client:
     ) -> dict[str, Any]:
         """Batches of a category with block time in ``[from_ms, to_ms]``:
         ``{"batches", "next"}``."""
+        from xinlian.sdk import evidence as ev
+
         return self._run(ev.by_category_op(self.session, category, from_ms, to_ms, limit, cursor))

@@ -88,6 +88,13 @@ class SignedTx:
         return self.stx.tx.nonce
 
 
+#: What to do about a file that is not an account key file.
+_KEY_FILE_HINT = (
+    "account key files are JSON written by `xinlian keys new` or `xinlian init` "
+    "(suite, name, private_key, public_key)"
+)
+
+
 def read_key_file(path: str | Path) -> tuple[KeyPair, str]:
     """Load a key file written by ``xinlian keys new`` or ``xinlian init``.
 
@@ -95,24 +102,62 @@ def read_key_file(path: str | Path) -> tuple[KeyPair, str]:
     ``{"suite", "name", "private_key" (hex), "public_key" (hex), "address"}``.
 
     Raises:
-        XinlianError: the file is missing, unreadable, or its keys do not match.
+        XinlianError: the file is missing or unreadable, is not a key file, or its keys
+            do not match; the message names the file, what is wrong and what to do.
     """
     p = Path(path)
     try:
-        doc = json.loads(p.read_text())
-        if not isinstance(doc, dict):
-            raise ValueError("not a JSON object")
-        suite = get_suite(str(doc["suite"]))
-        keypair = suite.keypair_from_private(bytes.fromhex(str(doc["private_key"])))
+        data = p.read_bytes()
     except FileNotFoundError:
-        raise XinlianError(f"no key file at {p}") from None
+        raise XinlianError(
+            f"no key file at {p}; check the path, or create a key with "
+            f"`xinlian keys new NAME --out {p}`"
+        ) from None
     except IsADirectoryError:
         raise XinlianError(f"{p} is a directory, not a key file") from None
-    except (OSError, ValueError, KeyError, TypeError, CryptoError) as exc:
-        raise XinlianError(f"cannot read key file {p}: {exc}") from None
+    except OSError as exc:
+        raise XinlianError(f"cannot read key file {p}: {exc.strerror or exc}") from None
+    if data.lstrip().startswith(b"-----BEGIN"):
+        raise XinlianError(
+            f"{p} is a PEM key (such as a TSA certificate key), not an account key; "
+            + _KEY_FILE_HINT
+        )
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise XinlianError(f"{p} is not a key file (not JSON); {_KEY_FILE_HINT}") from None
+    if not isinstance(doc, dict):
+        raise XinlianError(f"{p} is not a key file (not a JSON object); {_KEY_FILE_HINT}")
+    missing = [f for f in ("suite", "private_key") if not isinstance(doc.get(f), str)]
+    if missing:
+        fields = " and ".join(f'"{f}"' for f in missing)
+        raise XinlianError(f"{p} is not a key file: it has no {fields} text; {_KEY_FILE_HINT}")
+    try:
+        suite = get_suite(doc["suite"])
+    except CryptoError:
+        raise XinlianError(
+            f"{p}: unknown crypto suite {doc['suite']!r} (expected ed25519 or sm)"
+        ) from None
+    try:
+        private = bytes.fromhex(doc["private_key"])
+    except ValueError:
+        raise XinlianError(f"{p}: private_key is not hex; the key file is damaged") from None
+    try:
+        keypair = suite.keypair_from_private(private)
+    except (CryptoError, ValueError) as exc:
+        raise XinlianError(
+            f"{p}: private_key is not a valid {suite.name} key ({exc}); the key file is damaged"
+        ) from None
     public = doc.get("public_key")
-    if public and bytes.fromhex(str(public)) != keypair.public_key:
-        raise XinlianError(f"{p}: public key does not match the private key")
+    if public:
+        try:
+            matches = bytes.fromhex(str(public)) == keypair.public_key
+        except ValueError:
+            matches = False
+        if not matches:
+            raise XinlianError(
+                f"{p}: public_key does not match private_key; the key file is damaged"
+            )
     return keypair, str(doc.get("name", p.stem))
 
 

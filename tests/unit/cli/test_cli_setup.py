@@ -12,6 +12,7 @@ from xinlian.cli.main import cli
 from xinlian.crypto import address_of, get_suite
 from xinlian.node.chain import load_genesis
 from xinlian.node.config import load_config
+from xinlian.node.network import create_network
 from xinlian.sdk import read_key_file
 
 
@@ -165,3 +166,40 @@ def test_node_add_observer_lets_it_in_through_the_existing_configs(tmp_path: Pat
     args = ["--port", "28003", "--p2p-port", "27003", "--observer"]
     result = runner.invoke(cli, ["node", "add", "--dir", str(net), *args])
     assert result.exit_code != 0 and "p2p.observers" in result.output
+
+
+def test_the_tsa_ca_key_is_not_among_the_account_keys(tmp_path: Path) -> None:
+    net = tmp_path / "net"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(net)]).exit_code == 0
+    assert (net / "tsa-ca.key").read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert (net / "tsa-ca.key").stat().st_mode & 0o077 == 0
+    listed = runner.invoke(cli, ["keys", "list", str(net / "keys")])
+    assert listed.exit_code == 0 and listed.stderr == ""  # no warning about a PEM file
+    assert "org1-writer" in listed.stdout and "tsa" not in listed.stdout
+    added = runner.invoke(cli, ["node", "add", "--dir", str(net), "--port", "1", "--p2p-port", "2"])
+    assert added.exit_code == 0, added.output
+    assert (net / "node1" / "tsa" / "tsa.pem").exists()  # the CA still issues certificates
+
+    # A network made before the move keeps working: its CA key in keys/ still issues,
+    # and `keys list` notes the PEM file instead of warning about a broken key file.
+    (net / "tsa-ca.key").rename(net / "keys" / "tsa-ca.key")
+    added = runner.invoke(cli, ["node", "add", "--dir", str(net), "--port", "3", "--p2p-port", "4"])
+    assert added.exit_code == 0, added.output
+    assert (net / "node2" / "tsa" / "tsa.pem").exists()
+    listed = runner.invoke(cli, ["keys", "list", str(net / "keys")])
+    assert listed.exit_code == 0 and "warning" not in listed.stderr
+    assert "note: tsa-ca.key is a PEM key" in listed.stderr
+
+
+def test_each_suite_has_its_own_development_chain_id(tmp_path: Path) -> None:
+    ids = {}
+    for crypto in ("ed25519", "sm"):
+        result = CliRunner().invoke(cli, ["init", str(tmp_path / crypto), "--crypto", crypto])
+        assert result.exit_code == 0, result.output
+        ids[crypto] = load_genesis((tmp_path / crypto / "genesis.json").read_bytes()).chain_id
+    assert ids == {"ed25519": "xinlian-dev", "sm": "xinlian-dev-sm"}
+    assert create_network(tmp_path / "lib", suite_name="sm").root.exists()
+    assert load_genesis((tmp_path / "lib" / "genesis.json").read_bytes()).chain_id == (
+        "xinlian-dev-sm"
+    )

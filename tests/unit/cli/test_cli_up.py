@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from xinlian.cli.common import CliError
 from xinlian.cli.main import cli
+from xinlian.cli.network import LOCK_FILE, network_lock
 
 
 def _heights(output: str) -> list[int]:
@@ -74,5 +80,101 @@ def test_up_reports_a_busy_port(tmp_path: Path) -> None:
             ],
         )
     assert result.exit_code == 1, result.output
-    assert f"node0 did not start: error: cannot listen on 127.0.0.1:{port}" in result.output
+    assert f"error: node0's REST API port {port} on 127.0.0.1 is in use" in result.output
+    assert "Network is up" not in result.output
     assert "Traceback" not in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def _init_one_node(directory: Path) -> None:
+    args = ["init", str(directory), "--port", str(_free_port())]
+    result = CliRunner().invoke(cli, [*args, "--p2p-port", str(_free_port())])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_second_up_refuses_at_once_naming_the_running_network(tmp_path: Path) -> None:
+    directory = tmp_path / "dev"
+    _init_one_node(directory)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "xinlian", "up", "--dir", str(directory), "--no-workload"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert first.stdout is not None
+        seen = []
+        for line in first.stdout:  # bounded: the process ends if its node cannot start
+            seen.append(line)
+            if line.startswith("Network is up"):
+                break
+        assert any(line.startswith("Network is up") for line in seen), "".join(seen)
+        log_size = (directory / "node0" / "node.log").stat().st_size
+
+        second = CliRunner().invoke(cli, ["up", "--dir", str(directory), "--no-workload"])
+        assert second.exit_code == 1, second.output
+        assert "Network is up" not in second.output
+        [error] = [line for line in second.stderr.splitlines() if line.startswith("error: ")]
+        assert f"the network in {directory} is already running" in error
+        assert "chain 'xinlian-dev'" in error and f"process {first.pid}" in error
+        # No node of the second run was started (it would have logged its failure).
+        assert (directory / "node0" / "node.log").stat().st_size == log_size
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    assert first.returncode == 0
+
+
+def test_a_stale_lock_of_a_crashed_up_does_not_block(tmp_path: Path) -> None:
+    code = (
+        "import sys, os\n"
+        "from pathlib import Path\n"
+        "from xinlian.cli.network import network_lock\n"
+        "with network_lock(Path(sys.argv[1]), 'xinlian-dev', 'http://127.0.0.1:9'):\n"
+        "    print('held', flush=True)\n"
+        "    os.kill(os.getpid(), 9)\n"  # a crash: no clean-up runs
+    )
+    argv = [sys.executable, "-c", code, str(tmp_path)]
+    crashed = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert crashed.stdout == "held\n" and crashed.returncode == -signal.SIGKILL
+    assert '"chain_id": "xinlian-dev"' in (tmp_path / LOCK_FILE).read_text()  # left behind
+    with (
+        network_lock(tmp_path, "xinlian-dev", "http://127.0.0.1:9"),
+        pytest.raises(CliError, match="already running"),  # but held now: refused
+        network_lock(tmp_path, "xinlian-dev", "http://127.0.0.1:9"),
+    ):
+        pass
+
+
+def test_up_counts_observers_apart_from_validators(tmp_path: Path) -> None:
+    directory = tmp_path / "dev"
+    _init_one_node(directory)
+    added = CliRunner().invoke(
+        cli,
+        [
+            "node",
+            "add",
+            "--dir",
+            str(directory),
+            "--observer",
+            "--port",
+            str(_free_port()),
+            "--p2p-port",
+            str(_free_port()),
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    result = CliRunner().invoke(
+        cli,
+        ["up", "--dir", str(directory), "--no-workload", "--blocks", "1", "--duration", "120"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Network is up: 1 validator, 1 observer" in result.output
+    assert re.search(r"node1 +REST API .*\(observer\)", result.output)
+    assert not re.search(r"node0 +REST API .*\(observer\)", result.output)

@@ -14,7 +14,8 @@ from xinlian.node.network import create_network
 
 def test_network_creation_issues_a_tsa_per_node(tmp_path: Path) -> None:
     layout = create_network(tmp_path / "net", nodes=2)
-    assert (layout.root / "tsa-ca.pem").exists() and (layout.key_dir / "tsa-ca.key").exists()
+    assert (layout.root / "tsa-ca.pem").exists() and (layout.root / "tsa-ca.key").exists()
+    assert not (layout.key_dir / "tsa-ca.key").exists()  # not among the account keys
     subjects = set()
     for home in layout.node_homes:
         config = load_config(home)

@@ -95,7 +95,7 @@ def test_key_files_round_trip_and_fail_clearly(tmp_path: Path) -> None:
     with pytest.raises(XinlianError, match="no key file"):
         read_key_file(tmp_path / "missing.key")
     (tmp_path / "bad.key").write_text("{not json")
-    with pytest.raises(XinlianError, match="cannot read key file"):
+    with pytest.raises(XinlianError, match=r"bad\.key is not a key file"):
         read_key_file(tmp_path / "bad.key")
     doc = json.loads(path.read_text())
     doc["public_key"] = get_suite("ed25519").generate().public_key.hex()
