@@ -17,21 +17,24 @@ import msgspec
 from xinlian.apps import builtin_apps
 from xinlian.apps.governance import VALIDATORS_KEY, genesis_validators, load_validators
 from xinlian.codec import CodecError, decode, encode
-from xinlian.crypto import CryptoSuite, get_suite
+from xinlian.crypto import CryptoSuite, address_of, get_suite
 from xinlian.crypto.certificate import CertificateError, verify_commit
 from xinlian.crypto.merkle import merkle_root
 from xinlian.execution import BlockResult, Executor, InvalidBlock, InvalidTransaction, Mode
 from xinlian.execution.executor import nonce_key
 from xinlian.ledger import Ledger, NotFound
 from xinlian.mempool import Mempool, MempoolError, decode_envelope
-from xinlian.state import StateTree
+from xinlian.state import StateError, StateTree
 from xinlian.storage import KVStore, WriteBatch
 from xinlian.types import (
     Block,
     BlockHeader,
     Commit,
     CommitSig,
+    Receipt,
+    SignedTransaction,
     StateProof,
+    Transaction,
     TxEnvelope,
     ValidatorEntry,
     ValidatorSet,
@@ -59,6 +62,23 @@ class PreparedBlock:
     def block(self) -> Block:
         """The block to send to other validators."""
         return Block(self.header, [env.stx for env in self.result.txs])
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """What a transaction would do in the next block (see :meth:`Chain.simulate`).
+
+    Attributes:
+        height: the committed height whose state the simulation read.
+        env: the transaction simulated.
+        receipt: the receipt it would get, or None when it would be refused.
+        refused: why a node would refuse it (it could not be in a block), else None.
+    """
+
+    height: int
+    env: TxEnvelope
+    receipt: Receipt | None
+    refused: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +237,69 @@ class Chain:
         return self.executor.query(
             self.state.get, target, method, args, self.height, header.time_ms if header else 0
         )
+
+    # SIMULATION
+
+    def unsigned_envelope(
+        self,
+        sender: bytes,
+        *,
+        nonce: int,
+        target: str,
+        method: str,
+        args: bytes,
+        gas_limit: int,
+        expiry: int,
+    ) -> TxEnvelope:
+        """An envelope of an unsigned call, for :meth:`simulate` only.
+
+        The signature is zero bytes of the suite's signature size, so the encoded size, and
+        with it the intrinsic gas, is what the signed transaction's will be.
+        """
+        if len(sender) != self.suite.public_key_size:
+            raise ChainError(
+                f"sender must be a public key of the {self.suite.name} suite "
+                f"({self.suite.public_key_size} bytes)"
+            )
+        tx = Transaction(self.chain_id, sender, nonce, target, method, args, gas_limit, expiry)
+        stx = SignedTransaction(tx, bytes(self.suite.signature_size))
+        raw = encode(stx)
+        return TxEnvelope(stx, raw, self.suite.hash(raw), address_of(self.suite, sender))
+
+    def simulate(self, env: TxEnvelope, time_ms: int, gas_cap: int | None = None) -> Simulation:
+        """Run ``env`` against the latest committed state as the next block would, and keep
+        nothing: no state, nonce, ledger or mempool change.
+
+        Reads are pinned to one committed height. If a block is committed while the call
+        runs (the latest-height reads may then have seen the new block), it runs again
+        under the commit lock, so the answer always reflects one consistent state.
+        """
+        height = self.height
+        try:
+            result = self._simulate_at(height, env, time_ms, gas_cap)
+        except StateError:  # that version was pruned meanwhile
+            pass
+        else:
+            if self.height == height:
+                return result
+        with self._commit_lock:
+            return self._simulate_at(self.height, env, time_ms, gas_cap)
+
+    def _simulate_at(
+        self, height: int, env: TxEnvelope, time_ms: int, gas_cap: int | None
+    ) -> Simulation:
+        header = self.ledger.header(height) if height > 0 else None
+        if header is not None and time_ms <= header.time_ms:
+            time_ms = header.time_ms + 1
+
+        def read(key: bytes) -> bytes | None:
+            return self.state.get(key, height)
+
+        try:
+            receipt = self.executor.simulate(read, env, height + 1, time_ms, gas_cap=gas_cap)
+        except InvalidTransaction as exc:
+            return Simulation(height, env, None, str(exc))
+        return Simulation(height, env, receipt, None)
 
     # ADMISSION
 
