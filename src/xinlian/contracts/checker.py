@@ -502,3 +502,47 @@ def _check_function(fn: ast.FunctionDef) -> MethodSpec | None:
     returns = "None" if fn.returns is None else _check_abi_type(fn.returns, f"{fn.name} result")
     required = len(params) - len(fn.args.defaults)
     return MethodSpec(fn.name, params, returns, kinds[0] == "view", required)
+
+
+def problems(source: str) -> list[ContractRejected]:
+    """Every refusal :func:`check` could raise for ``source``, in line order, instead of
+    only the first (for ``xinlian contract check``): each node, each module-level
+    statement and each function is checked on its own. Empty when the source passes."""
+    try:
+        tree = parse(source)
+        _check_depth(tree)
+    except ContractRejected as exc:
+        return [exc]
+    found: list[ContractRejected] = []
+    for node in ast.walk(tree):
+        try:
+            _check_node(node)
+        except ContractRejected as exc:
+            found.append(exc)
+    for index, stmt in enumerate(tree.body):
+        try:
+            if isinstance(stmt, ast.FunctionDef):
+                _check_function(stmt)
+            elif not (
+                isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.ImportFrom, ast.Pass))
+                or (
+                    isinstance(stmt, ast.Expr)
+                    and isinstance(stmt.value, ast.Constant)
+                    and isinstance(stmt.value.value, str)
+                    and index == 0
+                )
+            ):
+                raise _refuse(
+                    stmt, "module level holds only imports, assignments and function definitions"
+                )
+        except ContractRejected as exc:
+            found.append(exc)
+    if not found:
+        try:
+            check(tree)
+        except ContractRejected as exc:
+            found.append(exc)
+    unique: dict[str, ContractRejected] = {}
+    for problem in found:
+        unique.setdefault(str(problem), problem)
+    return sorted(unique.values(), key=lambda e: e.line)
