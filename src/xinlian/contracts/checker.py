@@ -514,12 +514,23 @@ def problems(source: str) -> list[ContractRejected]:
     except ContractRejected as exc:
         return [exc]
     found: list[ContractRejected] = []
+    # Operators and contexts carry no line: report them at the nearest enclosing one.
+    lines: dict[int, int] = {}
     for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0) or lines.get(id(node), 0)
+        for child in ast.iter_child_nodes(node):
+            lines[id(child)] = getattr(child, "lineno", 0) or line
         try:
             _check_node(node)
         except ContractRejected as exc:
+            if not exc.line and line:
+                text = str(exc).removeprefix("contract refused: ")
+                exc = ContractRejected(text, line)
             found.append(exc)
     for index, stmt in enumerate(tree.body):
+        end = stmt.end_lineno or stmt.lineno
+        if any(stmt.lineno <= problem.line <= end for problem in found):
+            continue  # already reported inside this statement
         try:
             if isinstance(stmt, ast.FunctionDef):
                 _check_function(stmt)
