@@ -432,6 +432,63 @@ def openapi_spec() -> dict[str, Any]:
                 },
             }
         },
+        "/v1/transactions/simulate": {
+            "post": {
+                "summary": "Run a transaction on the latest state without committing it",
+                "description": (
+                    "Give a signed transaction as tx, or an unsigned call: the sender as "
+                    "sender (public key) or address, target, method, args and optionally "
+                    "nonce (default: the next committed one), gas_limit and expiry. The "
+                    "answer is the receipt it would get as the next block's first "
+                    "transaction; nothing is kept. outcome is ok, failed (it would be in a "
+                    "block with a failed receipt) or refused (a node would not accept it; "
+                    "refused says why). Simulations use at most gas_cap gas (capped is "
+                    "true when that cap, not the call's limit, stopped it)."
+                ),
+                "operationId": "simulateTransaction",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "tx": HEX,
+                                    "sender": HEX,
+                                    "address": {"type": "string"},
+                                    "target": {"type": "string"},
+                                    "method": {"type": "string"},
+                                    "args": {"oneOf": [HEX, {"type": "object"}]},
+                                    "nonce": U64,
+                                    "gas_limit": {"type": "integer", "minimum": 1},
+                                    "expiry": U64,
+                                }
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "outcome": {"type": "string", "enum": ["ok", "failed", "refused"]},
+                                "height": {**U64, "nullable": True},
+                                "hash": {**HASH, "nullable": True},
+                                "signed": {"type": "boolean"},
+                                "sender_address": {"type": "string", "nullable": True},
+                                "nonce": {**U64, "nullable": True},
+                                "gas_limit": {**U64, "nullable": True},
+                                "gas_cap": U64,
+                                "capped": {"type": "boolean"},
+                                "refused": {"type": "string", "nullable": True},
+                                "receipt": {**SCHEMAS["Receipt"], "nullable": True},
+                            },
+                            ["outcome", "signed", "capped", "refused", "receipt"],
+                        )
+                    ),
+                    **_problems(400, 413, 415, 503),
+                },
+            }
+        },
         "/v1/transactions/{hash}": {
             "get": {
                 "summary": "A transaction with receipt and proofs",
