@@ -24,6 +24,18 @@ TIMESTAMP_REPLY = {
         "content": {"application/timestamp-reply": {"schema": BINARY}},
     }
 }
+#: RFC 3161 requests are always answered with a TimeStampResp: refusals too (status
+#: rejection with a PKIFailureInfo), since RFC 3161 clients cannot read problem documents.
+TIMESTAMP_ANSWER = {
+    "200": {
+        "description": (
+            "A DER TimeStampResp: status granted with the token, or status rejection with "
+            "the PKIFailureInfo bit (badAlg, badRequest, badDataFormat, unacceptedPolicy, "
+            "unacceptedExtension, systemFailure) and a status string '<reason>: <detail>'"
+        ),
+        "content": {"application/timestamp-reply": {"schema": BINARY}},
+    }
+}
 TIMESTAMP_QUERY = {
     "required": True,
     "content": {"application/timestamp-query": {"schema": BINARY}},
@@ -699,7 +711,7 @@ def openapi_spec() -> dict[str, Any]:
                 "operationId": "postEvidenceTimestamp",
                 "parameters": [DIGEST_PARAM],
                 "requestBody": TIMESTAMP_QUERY,
-                "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 413, 415, 503)},
+                "responses": {**TIMESTAMP_ANSWER, **_problems(400, 413, 415)},
             },
         },
         "/v1/tsa": {
@@ -707,7 +719,7 @@ def openapi_spec() -> dict[str, Any]:
                 "summary": "RFC 3161 over HTTP: stamp the request's imprint if it is anchored",
                 "operationId": "postTsa",
                 "requestBody": TIMESTAMP_QUERY,
-                "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 413, 415, 503)},
+                "responses": {**TIMESTAMP_ANSWER, **_problems(413, 415)},
             }
         },
         "/v1/contracts/{address}": {
