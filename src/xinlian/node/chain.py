@@ -8,8 +8,9 @@ goes to storage in one atomic, synced batch.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
@@ -58,6 +59,8 @@ class PreparedBlock:
     batch: WriteBatch
     #: The validator set from the next height on, when this block changes it.
     next_validators: list[ValidatorEntry] | None = None
+    #: Seconds spent building or validating (executing) it on this node.
+    work_s: float = 0.0
 
     def block(self) -> Block:
         """The block to send to other validators."""
@@ -89,6 +92,9 @@ class CommittedBlock:
     hash: bytes
     txs: list[TxEnvelope]
     result: BlockResult
+    #: Seconds this node spent on the block: building or validating it (execution) plus
+    #: writing it (the ``xinlian_block_commit_seconds`` metric); consensus waits excluded.
+    seconds: float = 0.0
 
 
 class _BlockParts(msgspec.Struct, array_like=True, frozen=True):
@@ -321,6 +327,7 @@ class Chain:
         The result holds the header (with the state and receipts roots after execution)
         and the staged writes; :meth:`commit_block` makes it permanent once certified.
         """
+        started = time.perf_counter()
         with self._commit_lock:
             self._expect_next(height)
             prev = self.last_header()
@@ -331,7 +338,8 @@ class Chain:
             result = self.executor.execute_block(
                 self.state.get, height, time_ms, envs, Mode.BUILD, gas_budget=self.block_gas_budget
             )
-            return self._seal(height, time_ms, proposer, result)
+            prepared = self._seal(height, time_ms, proposer, result)
+        return replace(prepared, work_s=time.perf_counter() - started)
 
     def validate_block(self, block: Block | WireBlock) -> PreparedBlock:
         """Check a block proposed by another validator and execute it (before voting).
@@ -342,6 +350,7 @@ class Chain:
                 roots that differ from this node's execution).
         """
         header = block.header
+        started = time.perf_counter()
         with self._commit_lock:
             self._expect_next(header.height, error=InvalidBlock)
             prev, prev_hash = self._parent()
@@ -381,7 +390,7 @@ class Chain:
                     raise InvalidBlock(
                         f"block {header.height}: {field} differs from this node's execution"
                     )
-            return prepared
+        return replace(prepared, work_s=time.perf_counter() - started)
 
     def _envelope(self, raw: bytes) -> TxEnvelope:
         pending = self.mempool.get(self.suite.hash(raw))
@@ -447,6 +456,7 @@ class Chain:
         except CertificateError as exc:
             raise ChainError(f"block {header.height} is not final: {exc}") from None
         result = prepared.result
+        started = time.perf_counter()
         with self._commit_lock:
             self._expect_next(header.height)
             batch = prepared.batch
@@ -471,7 +481,8 @@ class Chain:
             if next_entries is not None:
                 self._set_validators(next_entries)
             self.mempool.update(result.txs, [env for env, _ in result.dropped], header.height + 1)
-        block = CommittedBlock(header, prepared.hash, result.txs, result)
+        seconds = prepared.work_s + (time.perf_counter() - started)
+        block = CommittedBlock(header, prepared.hash, result.txs, result, seconds)
         for listener in self._listeners:
             listener(block)
         return block
