@@ -116,7 +116,10 @@ async def get_tx(request: web.Request) -> web.Response:
 # SIMULATION
 
 #: The most gas one simulation may use: a call with a higher limit runs with this instead.
-SIMULATE_MAX_GAS = 50_000_000
+#: About one second of a tight contract loop on the 2-core development machine; the
+#: simulation holds the interpreter meanwhile, so this bounds what a client can take from
+#: block production (a block's own budget is 40 million gas).
+SIMULATE_MAX_GAS = 10_000_000
 #: Simulations running at once (in worker threads); more are answered 503 at once.
 SIMULATE_CONCURRENCY = 2
 _simulating = threading.BoundedSemaphore(SIMULATE_CONCURRENCY)

@@ -83,10 +83,14 @@ def simulate_or_fail(
     fail or be refused (the caller sends it only when this returns)."""
     with status_line(f"simulating {target}.{method}…"):
         sim = client.simulate(target, method, args, gas_limit=gas_limit)
-    if not sim.ok:
+    if sim.capped:
+        click.echo(
+            "note: the simulation stopped at the node's gas cap, below this call's limit; "
+            "sending it without a forecast",
+            err=True,
+        )
+    elif not sim.ok:
         detail = sim.reason
-        if sim.capped:
-            detail += " (the node's simulation gas cap was reached, not the call's limit)"
         fail(
             f"not sent: the simulation says it would fail: {detail} (send it anyway with "
             "--no-simulate)"

@@ -230,3 +230,63 @@ def test_a_bad_signature_is_refused_as_input(live_node: Any, keys: dict[str, Any
     status, ctype, doc = call(live_node.url, "POST", PATH, {"tx": bytes(raw).hex()})
     assert status == 400 and ctype == "application/problem+json"
     assert doc["reason"] == "bad_signature"
+
+
+SPIN = '''"""Runs until its gas is gone."""
+
+from contract import export
+
+
+@export
+def spin() -> int:
+    i = 0
+    while True:
+        i += 1
+'''
+
+
+def test_the_gas_cap_bounds_a_runaway_call(live_node: Any, keys: dict[str, Any]) -> None:
+    from xinlian.sdk import Client, Signer
+    from xinlian.sdk.contracts import deploy
+
+    developer = Signer.from_file(live_node.layout.key_dir / "developer.key")
+    with Client(live_node.url, key=developer, timeout=60) as c:
+        address, _ = deploy(c, SPIN, {})
+    sender = keys["org1-writer"].public_key.hex()
+    body = {"sender": sender, "target": address, "method": "spin"}
+    status, _, small = call(live_node.url, "POST", PATH, {**body, "gas_limit": 1_000_000})
+    assert status == 200 and small["outcome"] == "failed"
+    assert small["receipt"]["status"] == 2 and small["capped"] is False  # its own limit
+    status, _, big = call(live_node.url, "POST", PATH, {**body, "gas_limit": 200_000_000})
+    assert status == 200 and big["outcome"] == "failed", big
+    assert big["receipt"]["status"] == 2 and big["receipt"]["gas_used"] == big["gas_cap"]
+    assert big["capped"] is True and big["gas_limit"] == 200_000_000
+
+
+def test_too_many_simulations_at_once_are_answered_busy(live_node: Any) -> None:
+    from xinlian.api import transactions
+
+    held = [transactions._simulating.acquire(blocking=False) for _ in range(2)]
+    try:
+        assert held == [True, True]  # as if two simulations were running
+        body = {"address": "00" * 20, "target": "kv", "method": "put"}
+        req = urllib.request.Request(
+            live_node.url + PATH, data=json.dumps(body).encode(), method="POST"
+        )
+        req.add_header("Content-Type", "application/json")
+        # An unknown address is answered before any simulation runs: not busy.
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 200
+        kp_body = dict(body)
+        del kp_body["address"]
+        kp_body["sender"] = SUITE.keypair_from_private(bytes(32)).public_key.hex()
+        status, ctype, doc = call(live_node.url, "POST", PATH, kp_body)
+        assert status == 503 and ctype == "application/problem+json"
+        assert doc["reason"] == "busy"
+    finally:
+        for ok in held:
+            if ok:
+                transactions._simulating.release()
+    kp_body["target"] = "kv"
+    status, _, doc = call(live_node.url, "POST", PATH, kp_body)
+    assert status == 200 and doc["outcome"] == "refused"

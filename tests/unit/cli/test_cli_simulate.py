@@ -156,3 +156,36 @@ def test_contract_check_lists_every_problem_offline(tmp_path: Path) -> None:
     syntax.write_text("def f(:\n")
     out = _run("contract", "check", str(syntax), code=1).output
     assert f"{syntax}:1: syntax error" in out
+
+
+WORK = '''"""Loops n times."""
+
+from contract import export
+
+
+@export
+def work(n: int) -> int:
+    i = 0
+    while i < n:
+        i += 1
+    return i
+'''
+
+
+def test_a_call_beyond_the_simulation_gas_cap_is_sent_with_a_note(net: tuple[str, Path]) -> None:
+    from xinlian.api.transactions import SIMULATE_MAX_GAS
+    from xinlian.sdk.contracts import deploy
+
+    url, root = net
+    developer = Signer.from_file(root / "keys" / "developer.key")
+    with Client(url, key=developer, timeout=60) as c:
+        address, _ = deploy(c, WORK, {})
+        small = c.simulate(address, "work", {"n": 1000})
+        assert small.receipt is not None and small.ok
+        per_1000 = small.receipt.gas_used
+    n = (SIMULATE_MAX_GAS * 3 // 2) // per_1000 * 1000  # about 1.5 times the cap
+    writer = str(root / "keys" / "org1-writer.key")
+    args = ["contract", "call", "--key", writer, address, "work", "--args", f'{{"n": {n}}}']
+    out = _run(*args, "--gas", str(SIMULATE_MAX_GAS * 3), "--url", url).output
+    assert "note: the simulation stopped at the node's gas cap" in out
+    assert "status   OK" in out and f"output   {n}" in out
