@@ -280,6 +280,12 @@ class Chain:
         runs (the latest-height reads may then have seen the new block), it runs again
         under the commit lock, so the answer always reflects one consistent state.
         """
+        nonce, gap = env.stx.tx.nonce, self.mempool.max_nonce_gap
+        committed = self.next_nonce(env.sender_address)
+        if nonce > committed + gap:  # the mempool would refuse it
+            return Simulation(
+                self.height, env, None, f"nonce {nonce} is more than {gap} ahead of {committed}"
+            )
         height = self.height
         try:
             result = self._simulate_at(height, env, time_ms, gas_cap)

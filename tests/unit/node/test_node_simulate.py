@@ -126,3 +126,10 @@ def test_a_block_committed_during_a_simulation_makes_it_run_again_on_the_new_sta
     # The answer is about the state after block 1, where nonce 0 is spent.
     assert sim.height == 1
     assert sim.refused is not None and "nonce 0 is already used" in sim.refused
+
+
+def test_a_nonce_the_mempool_would_refuse_is_refused(net: Net) -> None:
+    gap = net.chain.mempool.max_nonce_gap
+    assert net.chain.simulate(net.env(gap), 5_000).receipt is not None
+    far = net.chain.simulate(net.env(gap + 1), 5_000)
+    assert far.receipt is None and far.refused == f"nonce {gap + 1} is more than {gap} ahead of 0"
