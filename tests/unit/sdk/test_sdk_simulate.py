@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -60,3 +61,22 @@ def test_the_async_client_simulates_too(live_node: Any) -> None:
         assert sim.outcome == "failed" and sim.receipt is not None
         assert sim.receipt.status == TxStatus.UNKNOWN_TARGET
         assert "no method 'nope'" in sim.reason
+
+
+def test_an_sm_chain_simulates_signed_and_unsigned_alike(live_sm_node: Any) -> None:
+    writer = _signer(live_sm_node, "org1-writer")
+    args = {"key": "sm/sim", "value": "1"}
+    with Client(live_sm_node.url, key=writer) as c:
+        signed = c.simulate("kv", "put", args)
+        unsigned = c.simulate("kv", "put", args, sender=writer.address)
+        assert signed.ok and unsigned.ok
+        assert signed.receipt is not None and unsigned.receipt is not None
+        assert signed.receipt.gas_used == unsigned.receipt.gas_used
+        assert signed.receipt.events == unsigned.receipt.events
+        sent = c.send("kv", "put", args, timeout=30)
+        # SM2 signatures are randomised: send signs afresh, so only the hash differs.
+        assert sent.receipt is not None and sent.receipt.tx_hash == sent.hash
+        assert sent.receipt.tx_hash != signed.receipt.tx_hash
+        assert dataclasses.replace(sent.receipt, tx_hash=b"") == dataclasses.replace(
+            signed.receipt, tx_hash=b""
+        )
