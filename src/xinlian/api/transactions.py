@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -17,7 +18,7 @@ from xinlian.apps.identity import account_key, load_account
 from xinlian.codec import CodecError, encode_args, to_builtins
 from xinlian.crypto import address_of
 from xinlian.mempool import MempoolError, decode_envelope
-from xinlian.node.chain import Chain, ChainError, Simulation
+from xinlian.node.chain import Chain, EnvelopeFactory, Simulation
 from xinlian.node.runtime import now_ms
 from xinlian.types import TxEnvelope, TxStatus
 
@@ -149,8 +150,10 @@ def _call_args(value: Any) -> bytes:
     raise bad_request("args must be a JSON object or hex of canonical args", "bad_args")
 
 
-def _unsigned(chain: Chain, doc: dict[str, Any]) -> TxEnvelope | str:
-    """The envelope of an unsigned call, or why a node would refuse its sender."""
+def _unsigned(chain: Chain, doc: dict[str, Any]) -> EnvelopeFactory | str:
+    """The envelope of an unsigned call, built from the sender's next nonce in the state
+    the simulation reads unless the request gives one; or why a node would refuse the
+    sender."""
     target, method = doc.get("target"), doc.get("method")
     if not isinstance(target, str) or not target or not isinstance(method, str) or not method:
         raise bad_request(
@@ -180,20 +183,24 @@ def _unsigned(chain: Chain, doc: dict[str, Any]) -> TxEnvelope | str:
         if record is None:
             return f"unknown sender {address}: the address is not registered to any organisation"
         sender = record.public_key
-    height = chain.height
-    if nonce is None:
-        nonce = chain.next_nonce(address_of(chain.suite, sender))
-    return chain.unsigned_envelope(
-        sender,
-        nonce=nonce,
-        target=target,
-        method=method,
-        args=args,
-        gas_limit=min(chain.genesis.params.max_gas_per_tx, SIMULATE_MAX_GAS)
-        if gas_limit is None
-        else gas_limit,
-        expiry=height + 1000 if expiry is None else expiry,
-    )
+    if gas_limit is None:
+        gas_limit = min(chain.genesis.params.max_gas_per_tx, SIMULATE_MAX_GAS)
+    if expiry is None:
+        expiry = chain.height + 1000
+    address = address_of(chain.suite, sender)
+
+    def build(nonce_of: Callable[[str], int]) -> TxEnvelope:
+        return chain.unsigned_envelope(
+            sender,
+            nonce=nonce_of(address) if nonce is None else nonce,
+            target=target,
+            method=method,
+            args=args,
+            gas_limit=gas_limit,
+            expiry=expiry,
+        )
+
+    return build
 
 
 def simulation_json(sim: Simulation, signed: bool) -> dict[str, Any]:
@@ -259,17 +266,14 @@ async def simulate_tx(request: web.Request) -> web.Response:
             raise bad_request("tx must be the hex of a signed transaction", "bad_body")
         raw = parse_hex(raw_hex, "tx")
         try:
-            env: TxEnvelope | str = decode_envelope(
+            env: TxEnvelope | EnvelopeFactory | str = decode_envelope(
                 chain.suite, chain.chain_id, raw, chain.genesis.params.max_tx_bytes
             )
         except MempoolError as exc:
             raise _submit_problem(exc) from None
         signed = True
     else:
-        try:
-            env = _unsigned(chain, doc)
-        except ChainError as exc:
-            raise bad_request(str(exc), "bad_body") from None
+        env = _unsigned(chain, doc)  # a sender key of the suite's size: checked there
         signed = False
     if isinstance(env, str):
         return json_response(_refusal_json(env))

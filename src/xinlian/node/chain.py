@@ -67,6 +67,10 @@ class PreparedBlock:
         return Block(self.header, [env.stx for env in self.result.txs])
 
 
+#: Builds the envelope of a call from the sender's next nonce (given a nonce reader).
+EnvelopeFactory = Callable[[Callable[[str], int]], TxEnvelope]
+
+
 @dataclass(frozen=True, slots=True)
 class Simulation:
     """What a transaction would do in the next block (see :meth:`Chain.simulate`).
@@ -272,41 +276,51 @@ class Chain:
         raw = encode(stx)
         return TxEnvelope(stx, raw, self.suite.hash(raw), address_of(self.suite, sender))
 
-    def simulate(self, env: TxEnvelope, time_ms: int, gas_cap: int | None = None) -> Simulation:
-        """Run ``env`` against the latest committed state as the next block would, and keep
-        nothing: no state, nonce, ledger or mempool change.
+    def simulate(
+        self, tx: TxEnvelope | EnvelopeFactory, time_ms: int, gas_cap: int | None = None
+    ) -> Simulation:
+        """Run a transaction against the latest committed state as the next block would,
+        and keep nothing: no state, nonce, ledger or mempool change.
+
+        ``tx`` is an envelope, or a function building one from the sender's next nonce
+        (an unsigned call without a nonce): it is called with a nonce reader of the same
+        committed state the simulation reads.
 
         Reads are pinned to one committed height. If a block is committed while the call
         runs (the latest-height reads may then have seen the new block), it runs again
         under the commit lock, so the answer always reflects one consistent state.
         """
-        nonce, gap = env.stx.tx.nonce, self.mempool.max_nonce_gap
-        committed = self.next_nonce(env.sender_address)
-        if nonce > committed + gap:  # the mempool would refuse it
-            return Simulation(
-                self.height, env, None, f"nonce {nonce} is more than {gap} ahead of {committed}"
-            )
         height = self.height
         try:
-            result = self._simulate_at(height, env, time_ms, gas_cap)
+            result = self._simulate_at(height, tx, time_ms, gas_cap)
         except StateError:  # that version was pruned meanwhile
             pass
         else:
             if self.height == height:
                 return result
         with self._commit_lock:
-            return self._simulate_at(self.height, env, time_ms, gas_cap)
+            return self._simulate_at(self.height, tx, time_ms, gas_cap)
 
     def _simulate_at(
-        self, height: int, env: TxEnvelope, time_ms: int, gas_cap: int | None
+        self, height: int, tx: TxEnvelope | EnvelopeFactory, time_ms: int, gas_cap: int | None
     ) -> Simulation:
-        header = self.ledger.header(height) if height > 0 else None
-        if header is not None and time_ms <= header.time_ms:
-            time_ms = header.time_ms + 1
-
         def read(key: bytes) -> bytes | None:
             return self.state.get(key, height)
 
+        def nonce_of(address: str) -> int:
+            raw = read(nonce_key(address))
+            return 0 if raw is None else decode(raw, int)
+
+        env = tx if isinstance(tx, TxEnvelope) else tx(nonce_of)
+        nonce, gap = env.stx.tx.nonce, self.mempool.max_nonce_gap
+        committed = nonce_of(env.sender_address)
+        if nonce > committed + gap:  # the mempool would refuse it
+            return Simulation(
+                height, env, None, f"nonce {nonce} is more than {gap} ahead of {committed}"
+            )
+        header = self.ledger.header(height) if height > 0 else None
+        if header is not None and time_ms <= header.time_ms:
+            time_ms = header.time_ms + 1
         try:
             receipt = self.executor.simulate(read, env, height + 1, time_ms, gas_cap=gas_cap)
         except InvalidTransaction as exc:

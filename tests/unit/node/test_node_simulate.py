@@ -133,3 +133,33 @@ def test_a_nonce_the_mempool_would_refuse_is_refused(net: Net) -> None:
     assert net.chain.simulate(net.env(gap), 5_000).receipt is not None
     far = net.chain.simulate(net.env(gap + 1), 5_000)
     assert far.receipt is None and far.refused == f"nonce {gap + 1} is more than {gap} ahead of 0"
+
+
+def test_an_unsigned_call_takes_its_nonce_from_the_state_it_runs_on(net: Net) -> None:
+    chain = net.chain
+    chain.mempool.add(net.env(0, key="first"))
+    real = chain.executor.simulate
+    calls: list[int] = []
+
+    def interleaved(read: Any, env: Any, height: int, time_ms: int, **kw: Any) -> Any:
+        calls.append(env.stx.tx.nonce)
+        if len(calls) == 1:
+            net.produce()  # nonce 0 is used by a block committed meanwhile
+        return real(read, env, height, time_ms, **kw)
+
+    def build(nonce_of: Any) -> Any:
+        return chain.unsigned_envelope(
+            net.writer.public_key,
+            nonce=nonce_of(net.env(0).sender_address),
+            target="kv",
+            method="put",
+            args=encode_args({"key": "second", "value": "v"}),
+            gas_limit=100_000,
+            expiry=10**6,
+        )
+
+    chain.executor.simulate = interleaved  # type: ignore[method-assign]
+    sim = chain.simulate(build, 5_000)
+    assert calls == [0, 1]  # re-run on the new state, with that state's next nonce
+    assert sim.height == 1 and sim.refused is None
+    assert sim.receipt is not None and sim.receipt.status == TxStatus.OK
