@@ -39,7 +39,8 @@ from xinlian.storage import WriteBatch
 from xinlian.storage.rocks import RocksStore
 
 VALUE_SIZE = 100
-#: SHA-256 calls per second on 32 bytes on the machine of ``DEPENDENCIES.md``.
+#: SHA-256 calls per second on 32 bytes on the reference machine the dependencies were
+#: first measured on (see bench/README.md): the yardstick for scaling numbers here.
 REFERENCE_SHA256_RATE = 2.85e6
 
 

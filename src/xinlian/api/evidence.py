@@ -19,6 +19,7 @@ from xinlian.crypto.timestamp import (
     TsaIdentity,
     load_tsa,
     parse_request,
+    rejection,
     serial_number,
     stamp,
 )
@@ -230,7 +231,70 @@ async def get_timestamp(request: web.Request) -> web.Response:
     return _reply(issue_token(request.app[NODE], _tsa(request), digest))
 
 
+class _Rejected(Exception):  # noqa: N818 - the RFC 3161 status it becomes
+    """A refused TimeStampReq: answered as a ``TimeStampResp`` with status rejection."""
+
+    def __init__(self, reason: str, detail: str, fail_info: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+        self.fail_info = fail_info
+
+
 async def _read_query(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
+        raise _Rejected(
+            "too_large", f"a TimeStampReq is at most {MAX_REQUEST_BYTES} bytes", "bad_data_format"
+        )
+    body = await request.content.read(MAX_REQUEST_BYTES + 1)
+    if len(body) > MAX_REQUEST_BYTES:
+        raise _Rejected(
+            "too_large", f"a TimeStampReq is at most {MAX_REQUEST_BYTES} bytes", "bad_data_format"
+        )
+    return body
+
+
+def _grant(request: web.Request, body: bytes, digest: bytes | None) -> bytes:
+    """The granted ``TimeStampResp`` for a TimeStampReq, or ``_Rejected`` saying why not."""
+    node, tsa = request.app[NODE], request.app[TSA]
+    if isinstance(tsa, TimeStampError):
+        raise _Rejected("tsa_unavailable", f"no time-stamping: {tsa}", "system_failure")
+    try:
+        req = parse_request(body)
+    except TimeStampError as exc:
+        raise _Rejected("bad_timestamp_query", f"bad TimeStampReq: {exc}", exc.fail_info) from None
+    want = node.chain.suite.hash_name
+    if req.hash_name != want:
+        raise _Rejected(
+            "bad_alg",
+            f"the request's imprint is {req.hash_name}; this chain anchors {want} digests",
+            "bad_alg",
+        )
+    if digest is not None and req.digest != digest:
+        raise _Rejected(
+            "imprint_mismatch",
+            "the request's message imprint is not the digest in the path",
+            "bad_request",
+        )
+    if req.policy is not None and req.policy != POLICY_OID:
+        raise _Rejected(
+            "unaccepted_policy",
+            f"unaccepted policy {req.policy}; this TSA stamps under {POLICY_OID}",
+            "unaccepted_policy",
+        )
+    try:
+        return issue_token(node, tsa, req.digest, req.nonce, req.cert_req)
+    except Problem as problem:
+        if problem.status != 404:
+            raise
+        raise _Rejected("not_found", problem.detail, "bad_request") from None
+
+
+async def _answer_query(request: web.Request, digest: bytes | None) -> web.Response:
+    """Answer a TimeStampReq the RFC 3161 way: always a DER ``TimeStampResp`` (HTTP 200),
+    ``granted`` with the token, or ``rejection`` with the PKIFailureInfo bit and a status
+    string ``<reason>: <detail>`` (the reason is the code the JSON routes would give).
+    Only a body that is not sent as a TimeStampReq at all gets a problem document (415)."""
     if request.content_type != TIMESTAMP_QUERY:
         raise Problem(
             415,
@@ -238,49 +302,11 @@ async def _read_query(request: web.Request) -> bytes:
             f"send an RFC 3161 TimeStampReq as {TIMESTAMP_QUERY}, not {request.content_type}",
             "media_type",
         )
-    if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
-        raise Problem(
-            413,
-            "Payload Too Large",
-            f"a TimeStampReq is at most {MAX_REQUEST_BYTES} bytes",
-            "too_large",
-        )
-    body = await request.content.read(MAX_REQUEST_BYTES + 1)
-    if len(body) > MAX_REQUEST_BYTES:
-        raise Problem(
-            413,
-            "Payload Too Large",
-            f"a TimeStampReq is at most {MAX_REQUEST_BYTES} bytes",
-            "too_large",
-        )
-    return body
-
-
-async def _answer_query(request: web.Request, digest: bytes | None) -> web.Response:
-    node, tsa = request.app[NODE], _tsa(request)
-    body = await _read_query(request)
     try:
-        req = parse_request(body)
-    except TimeStampError as exc:
-        raise bad_request(
-            f"bad TimeStampReq ({exc.fail_info}): {exc}", "bad_timestamp_query"
-        ) from None
-    want = node.chain.suite.hash_name
-    if req.hash_name != want:
-        raise bad_request(
-            f"the request's imprint is {req.hash_name}; this chain anchors {want} digests",
-            "bad_timestamp_query",
-        )
-    if digest is not None and req.digest != digest:
-        raise bad_request(
-            "the request's message imprint is not the digest in the path", "imprint_mismatch"
-        )
-    if req.policy is not None and req.policy != POLICY_OID:
-        raise bad_request(
-            f"unaccepted policy {req.policy}; this TSA stamps under {POLICY_OID}",
-            "bad_timestamp_query",
-        )
-    return _reply(issue_token(node, tsa, req.digest, req.nonce, req.cert_req))
+        body = await _read_query(request)
+        return _reply(_grant(request, body, digest))
+    except _Rejected as refused:
+        return _reply(rejection(f"{refused.reason}: {refused.detail}", refused.fail_info))
 
 
 async def post_timestamp(request: web.Request) -> web.Response:

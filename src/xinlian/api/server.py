@@ -40,7 +40,7 @@ from xinlian.api.reads import (
 from xinlian.api.request import LIMITER, NODE
 from xinlian.api.stream import websocket
 from xinlian.api.trace import routes as trace_routes
-from xinlian.api.transactions import get_tx, submit_batch, submit_tx
+from xinlian.api.transactions import get_tx, simulate_tx, submit_batch, submit_tx
 from xinlian.node.runtime import Node
 
 
@@ -63,6 +63,7 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/validators/changes", validator_changes)
     r.add_post("/v1/transactions", submit_tx)
     r.add_post("/v1/transactions/batch", submit_batch)
+    r.add_post("/v1/transactions/simulate", simulate_tx)
     r.add_get("/v1/transactions/{hash:[0-9a-fA-F]*}", get_tx)
     r.add_get("/v1/blocks/by-hash/{hash}", get_block_by_hash)
     r.add_get("/v1/blocks/{height}", get_block)

@@ -24,6 +24,18 @@ TIMESTAMP_REPLY = {
         "content": {"application/timestamp-reply": {"schema": BINARY}},
     }
 }
+#: RFC 3161 requests are always answered with a TimeStampResp: refusals too (status
+#: rejection with a PKIFailureInfo), since RFC 3161 clients cannot read problem documents.
+TIMESTAMP_ANSWER = {
+    "200": {
+        "description": (
+            "A DER TimeStampResp: status granted with the token, or status rejection with "
+            "the PKIFailureInfo bit (badAlg, badRequest, badDataFormat, unacceptedPolicy, "
+            "unacceptedExtension, systemFailure) and a status string '<reason>: <detail>'"
+        ),
+        "content": {"application/timestamp-reply": {"schema": BINARY}},
+    }
+}
 TIMESTAMP_QUERY = {
     "required": True,
     "content": {"application/timestamp-query": {"schema": BINARY}},
@@ -432,6 +444,63 @@ def openapi_spec() -> dict[str, Any]:
                 },
             }
         },
+        "/v1/transactions/simulate": {
+            "post": {
+                "summary": "Run a transaction on the latest state without committing it",
+                "description": (
+                    "Give a signed transaction as tx, or an unsigned call: the sender as "
+                    "sender (public key) or address, target, method, args and optionally "
+                    "nonce (default: the next committed one), gas_limit and expiry. The "
+                    "answer is the receipt it would get as the next block's first "
+                    "transaction; nothing is kept. outcome is ok, failed (it would be in a "
+                    "block with a failed receipt) or refused (a node would not accept it; "
+                    "refused says why). Simulations use at most gas_cap gas (capped is "
+                    "true when that cap, not the call's limit, stopped it)."
+                ),
+                "operationId": "simulateTransaction",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "tx": HEX,
+                                    "sender": HEX,
+                                    "address": {"type": "string"},
+                                    "target": {"type": "string"},
+                                    "method": {"type": "string"},
+                                    "args": {"oneOf": [HEX, {"type": "object"}]},
+                                    "nonce": U64,
+                                    "gas_limit": {"type": "integer", "minimum": 1},
+                                    "expiry": U64,
+                                }
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "outcome": {"type": "string", "enum": ["ok", "failed", "refused"]},
+                                "height": {**U64, "nullable": True},
+                                "hash": {**HASH, "nullable": True},
+                                "signed": {"type": "boolean"},
+                                "sender_address": {"type": "string", "nullable": True},
+                                "nonce": {**U64, "nullable": True},
+                                "gas_limit": {**U64, "nullable": True},
+                                "gas_cap": U64,
+                                "capped": {"type": "boolean"},
+                                "refused": {"type": "string", "nullable": True},
+                                "receipt": {**SCHEMAS["Receipt"], "nullable": True},
+                            },
+                            ["outcome", "signed", "capped", "refused", "receipt"],
+                        )
+                    ),
+                    **_problems(400, 413, 415, 503),
+                },
+            }
+        },
         "/v1/transactions/{hash}": {
             "get": {
                 "summary": "A transaction with receipt and proofs",
@@ -642,7 +711,7 @@ def openapi_spec() -> dict[str, Any]:
                 "operationId": "postEvidenceTimestamp",
                 "parameters": [DIGEST_PARAM],
                 "requestBody": TIMESTAMP_QUERY,
-                "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 413, 415, 503)},
+                "responses": {**TIMESTAMP_ANSWER, **_problems(400, 413, 415)},
             },
         },
         "/v1/tsa": {
@@ -650,7 +719,7 @@ def openapi_spec() -> dict[str, Any]:
                 "summary": "RFC 3161 over HTTP: stamp the request's imprint if it is anchored",
                 "operationId": "postTsa",
                 "requestBody": TIMESTAMP_QUERY,
-                "responses": {**TIMESTAMP_REPLY, **_problems(400, 404, 413, 415, 503)},
+                "responses": {**TIMESTAMP_ANSWER, **_problems(413, 415)},
             }
         },
         "/v1/contracts/{address}": {

@@ -17,7 +17,7 @@ from xinlian.cli.common import (
     status_line,
     url_option,
 )
-from xinlian.cli.tx import _receipt_lines, result_json
+from xinlian.cli.tx import NO_SIMULATE_HELP, _receipt_lines, result_json, simulate_or_fail
 from xinlian.codec import to_builtins
 from xinlian.sdk import TxResult
 from xinlian.sdk.contracts import (
@@ -100,6 +100,7 @@ def _show(result: TxResult, as_json: bool, title: str) -> None:
     help="'governance' lets governance approve new code later.",
 )
 @_gas_option
+@click.option("--no-simulate", is_flag=True, help=NO_SIMULATE_HELP)
 @url_option
 @json_option
 def deploy_cmd(
@@ -108,22 +109,78 @@ def deploy_cmd(
     init: str | None,
     upgrade_policy: str,
     gas: int | None,
+    no_simulate: bool,
     url: str,
     as_json: bool,
 ) -> None:
-    """Deploy the contract in SOURCE (the key needs the deployer role)."""
+    """Deploy the contract in SOURCE (the key needs the deployer role).
+
+    The deployment is simulated first: a contract the checker refuses, a missing role or
+    a failing init stops here with the reason, before it costs a block (--no-simulate
+    skips this). Check a contract offline with ``xinlian contract check SOURCE``.
+    """
     text = _read_source(source)
     args = parse_args_json(init)
-    with make_client(url, key=key) as client, status_line("deploying"):
-        result = client.send(
-            "contracts",
-            "deploy",
-            {"source": text, "init": args, "upgrade_policy": upgrade_policy},
-            gas_limit=gas or 5_000_000,
-        )
+    call = {"source": text, "init": args, "upgrade_policy": upgrade_policy}
+    with make_client(url, key=key) as client:
+        if not no_simulate:
+            simulate_or_fail(client, "contracts", "deploy", call, gas or 5_000_000)
+        with status_line("deploying"):
+            result = client.send("contracts", "deploy", call, gas_limit=gas or 5_000_000)
     if result.receipt is not None and result.receipt.ok and not as_json:
         click.echo(f"contract {result.receipt.output}")
     _show(result, as_json, "deployed" if result.ok else "deploy failed")
+
+
+@contract_group.command("check")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@json_option
+def check_cmd(source: Path, as_json: bool) -> None:
+    """Run the deploy-time checker on SOURCE offline (no node needed): print each problem
+    with its line, or the methods it exports. Exits with status 1 if it would be refused."""
+    from xinlian.contracts import checker
+    from xinlian.contracts.errors import ContractRejected
+    from xinlian.contracts.runtime import compile_source
+
+    text = _read_source(source)
+    found = checker.problems(text)
+    methods: list[checker.MethodSpec] = []
+    if not found:
+        try:
+            methods = compile_source(text).methods
+        except ContractRejected as exc:
+            found = [exc]
+    if as_json:
+        echo_json(
+            {
+                "ok": not found,
+                "problems": [{"line": e.line, "message": _problem_text(e)} for e in found],
+                "methods": [
+                    {"name": m.name, "params": m.params, "returns": m.returns, "view": m.readonly}
+                    for m in methods
+                ],
+            }
+        )
+    else:
+        for problem in found:
+            where = f"{source}:{problem.line}" if problem.line else str(source)
+            click.echo(f"{where}: {_problem_text(problem)}")
+        if not found:
+            click.echo(f"{source}: ok, {len(methods)} methods")
+            for m in methods:
+                params = ", ".join(f"{n}: {t}" for n, t in m.params)
+                kind = "view  " if m.readonly else "export"
+                click.echo(f"  {kind} {m.name}({params}) -> {m.returns}")
+    if found:
+        n = len(found)
+        fail(f"{n} problem{'s' if n != 1 else ''}: a node would refuse this contract")
+
+
+def _problem_text(exc: Exception) -> str:
+    """A checker refusal without its ``contract refused: line N:`` prefix."""
+    text = str(exc).removeprefix("contract refused: ")
+    line = getattr(exc, "line", 0)
+    return text.removeprefix(f"line {line}: ") if line else text
 
 
 @contract_group.command("call")
@@ -132,6 +189,7 @@ def deploy_cmd(
 @click.argument("method")
 @click.option("--args", "args", default=None, help="Arguments as JSON, @file.json or -.")
 @_gas_option
+@click.option("--no-simulate", is_flag=True, help=NO_SIMULATE_HELP)
 @url_option
 @json_option
 def call_cmd(
@@ -140,14 +198,19 @@ def call_cmd(
     method: str,
     args: str | None,
     gas: int | None,
+    no_simulate: bool,
     url: str,
     as_json: bool,
 ) -> None:
-    """Call METHOD of the contract at ADDRESS in a transaction and wait for it."""
+    """Call METHOD of the contract at ADDRESS in a transaction and wait for it (simulated
+    first, see ``deploy``)."""
     address = _address(address)
     values = parse_args_json(args)
-    with make_client(url, key=key) as client, status_line(f"calling {method}"):
-        result = client.send(address, method, values, gas_limit=gas)
+    with make_client(url, key=key) as client:
+        if not no_simulate:
+            simulate_or_fail(client, address, method, values, gas)
+        with status_line(f"calling {method}"):
+            result = client.send(address, method, values, gas_limit=gas)
     _show(result, as_json, method)
 
 

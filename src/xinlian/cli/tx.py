@@ -24,7 +24,7 @@ from xinlian.cli.common import (
 )
 from xinlian.codec import to_builtins
 from xinlian.crypto import CryptoSuite, address_of
-from xinlian.sdk import ApiError, Call, ReceiptInfo, TxInfo, TxResult
+from xinlian.sdk import ApiError, Call, Client, ReceiptInfo, Simulation, TxInfo, TxResult
 from xinlian.sdk.session import as_hash
 
 ARGS_HELP = (
@@ -70,6 +70,112 @@ def result_json(result: TxResult) -> dict[str, Any]:
     }
 
 
+NO_SIMULATE_HELP = "Send without simulating first (a failing call then costs a block)."
+
+
+def simulate_or_fail(
+    client: Client,
+    target: str,
+    method: str,
+    args: Any,
+    gas_limit: int | None,
+) -> Simulation:
+    """Simulate the call the client is about to send; stop with the reason if it would
+    fail or be refused (the caller sends it only when this returns)."""
+    with status_line(f"simulating {target}.{method}…"):
+        sim = client.simulate(target, method, args, gas_limit=gas_limit)
+    if sim.capped:
+        click.echo(
+            "note: the simulation stopped at the node's gas cap, below this call's limit; "
+            "sending it without a forecast",
+            err=True,
+        )
+    elif not sim.ok:
+        detail = sim.reason
+        fail(
+            f"not sent: the simulation says it would fail: {detail} (send it anyway with "
+            "--no-simulate)"
+        )
+    return sim
+
+
+def simulation_lines(sim: Simulation) -> list[str]:
+    """Human-readable lines of a simulation."""
+    if sim.receipt is None:
+        return [
+            f"  outcome  {click.style('REFUSED', fg='red')}",
+            f"  reason   {sim.refused}",
+        ]
+    lines = [f"  state    after block {sim.height}   nonce {sim.nonce}   gas limit {sim.gas_limit}"]
+    lines.extend(_receipt_lines(sim.receipt))
+    if sim.capped:
+        lines.append("  note     stopped at the node's simulation gas cap, below the call's limit")
+    return lines
+
+
+@tx_group.command("simulate")
+@click.option(
+    "--key",
+    "key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Key file of the sending account (the call is signed, as send would sign it).",
+)
+@click.option(
+    "--sender",
+    default=None,
+    help="Address of the sending account instead of --key (the call is simulated unsigned).",
+)
+@click.option("--target", required=True, help="App or contract to call (kv, identity, ...).")
+@click.option("--method", required=True, help="Method to call (put, register_account, ...).")
+@click.option("--args", "args_text", default=None, help=ARGS_HELP)
+@click.option(
+    "--gas-limit", type=click.IntRange(1), default=None, help="Gas limit [default: 1000000]."
+)
+@click.option(
+    "--nonce", type=click.IntRange(0), default=None, help="Nonce [default: the next one]."
+)
+@url_option
+@genesis_option
+@json_option
+def simulate_cmd(
+    key: Path | None,
+    sender: str | None,
+    target: str,
+    method: str,
+    args_text: str | None,
+    gas_limit: int | None,
+    nonce: int | None,
+    url: str,
+    genesis: Path | None,
+    as_json: bool,
+) -> None:
+    """Run a call against the latest committed state without committing anything and
+    show the receipt it would get.
+
+    Give the sender as --key (signed) or --sender ADDRESS (unsigned, no key needed).
+    Exits with status 1 if the call would fail or be refused.
+    """
+    if (key is None) == (sender is None):
+        fail("give the sender as --key FILE or --sender ADDRESS (one of them)")
+    if sender is not None:
+        sender = sender.lower()
+        if len(sender) != 40 or any(c not in "0123456789abcdef" for c in sender):
+            fail(f"--sender must be an address of 40 hex digits, got {sender[:60]!r}")
+    args = parse_args_json(args_text)
+    with make_client(url, genesis, key) as client:
+        sim = client.simulate(target, method, args, sender=sender, nonce=nonce, gas_limit=gas_limit)
+    if as_json:
+        echo_json(sim.to_json())
+    else:
+        title = {"ok": "would succeed", "failed": "would fail", "refused": "would be refused"}
+        click.echo(f"simulated {target}.{method}: {title[sim.outcome]}  (nothing was committed)")
+        for line in simulation_lines(sim):
+            click.echo(line)
+    if not sim.ok:
+        raise SystemExit(1)
+
+
 @tx_group.command("send")
 @click.option(
     "--key",
@@ -85,6 +191,7 @@ def result_json(result: TxResult) -> dict[str, Any]:
     "--gas-limit", type=click.IntRange(1), default=None, help="Gas limit [default: 1000000]."
 )
 @click.option("--no-wait", is_flag=True, help="Return once the node accepted it.")
+@click.option("--no-simulate", is_flag=True, help=NO_SIMULATE_HELP)
 @click.option(
     "--timeout",
     type=click.FloatRange(0, min_open=True),
@@ -102,6 +209,7 @@ def send_cmd(
     args_text: str | None,
     gas_limit: int | None,
     no_wait: bool,
+    no_simulate: bool,
     timeout: float,
     url: str,
     genesis: Path | None,
@@ -109,10 +217,14 @@ def send_cmd(
 ) -> None:
     """Sign a call with KEY and send it; by default wait until it is committed.
 
-    Exits with status 1 if the node refuses it or its receipt reports failure.
+    The call is simulated first: if it would fail or be refused it is not sent and the
+    reason is printed (--no-simulate skips this). Exits with status 1 if the simulation
+    or the node refuses it or its receipt reports failure.
     """
     args = parse_args_json(args_text)
     with make_client(url, genesis, key) as client:
+        if not no_simulate:
+            simulate_or_fail(client, target, method, args, gas_limit)
         if no_wait:
             result = client.send(target, method, args, gas_limit=gas_limit, wait=False)
         else:

@@ -502,3 +502,58 @@ def _check_function(fn: ast.FunctionDef) -> MethodSpec | None:
     returns = "None" if fn.returns is None else _check_abi_type(fn.returns, f"{fn.name} result")
     required = len(params) - len(fn.args.defaults)
     return MethodSpec(fn.name, params, returns, kinds[0] == "view", required)
+
+
+def problems(source: str) -> list[ContractRejected]:
+    """Every refusal :func:`check` could raise for ``source``, in line order, instead of
+    only the first (for ``xinlian contract check``): each node, each module-level
+    statement and each function is checked on its own. Empty when the source passes."""
+    try:
+        tree = parse(source)
+        _check_depth(tree)
+    except ContractRejected as exc:
+        return [exc]
+    found: list[ContractRejected] = []
+    # Operators and contexts carry no line: report them at the nearest enclosing one.
+    lines: dict[int, int] = {}
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0) or lines.get(id(node), 0)
+        for child in ast.iter_child_nodes(node):
+            lines[id(child)] = getattr(child, "lineno", 0) or line
+        try:
+            _check_node(node)
+        except ContractRejected as exc:
+            if not exc.line and line:
+                text = str(exc).removeprefix("contract refused: ")
+                exc = ContractRejected(text, line)
+            found.append(exc)
+    for index, stmt in enumerate(tree.body):
+        end = stmt.end_lineno or stmt.lineno
+        if any(stmt.lineno <= problem.line <= end for problem in found):
+            continue  # already reported inside this statement
+        try:
+            if isinstance(stmt, ast.FunctionDef):
+                _check_function(stmt)
+            elif not (
+                isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.ImportFrom, ast.Pass))
+                or (
+                    isinstance(stmt, ast.Expr)
+                    and isinstance(stmt.value, ast.Constant)
+                    and isinstance(stmt.value.value, str)
+                    and index == 0
+                )
+            ):
+                raise _refuse(
+                    stmt, "module level holds only imports, assignments and function definitions"
+                )
+        except ContractRejected as exc:
+            found.append(exc)
+    if not found:
+        try:
+            check(tree)
+        except ContractRejected as exc:
+            found.append(exc)
+    unique: dict[str, ContractRejected] = {}
+    for problem in found:
+        unique.setdefault(str(problem), problem)
+    return sorted(unique.values(), key=lambda e: e.line)

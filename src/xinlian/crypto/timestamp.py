@@ -38,6 +38,7 @@ __all__ = [
     "HASH_OIDS",
     "POLICY_OID",
     "TOKEN_CHECKS",
+    "ResponseStatus",
     "TimeStampError",
     "TimeStampRequest",
     "TokenInfo",
@@ -49,6 +50,7 @@ __all__ = [
     "parse_request",
     "read_token",
     "rejection",
+    "response_status",
     "stamp",
     "verify_token",
     "write_pem_key",
@@ -514,6 +516,34 @@ def rejection(text: str, fail_info: str = "bad_request") -> bytes:
         }
     )
     return bytes(_TimeStampResp({"status": status}).dump())
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStatus:
+    """The ``PKIStatusInfo`` of a ``TimeStampResp``: status name (``granted``,
+    ``rejection``, ...), the PKIFailureInfo bit names and the status text."""
+
+    status: str
+    fail_info: tuple[str, ...]
+    text: str
+
+
+def response_status(der: bytes) -> ResponseStatus:
+    """Read the status of a DER ``TimeStampResp`` (granted or not).
+
+    Raises:
+        TimeStampError: not a ``TimeStampResp``.
+    """
+    try:
+        info = _TimeStampResp.load(der, strict=True)["status"]
+        fail = info["fail_info"].native
+        return ResponseStatus(
+            status=str(info["status"].native),
+            fail_info=tuple(sorted(fail)) if fail else (),
+            text="; ".join(info["status_string"].native or []),
+        )
+    except Exception as exc:  # untrusted bytes: any parser failure is a malformed answer
+        raise TimeStampError(f"not a DER TimeStampResp: {exc}", "bad_data_format") from None
 
 
 def _gen_time(time_ms: int) -> dt.datetime:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import msgspec
+
 from xinlian.apps import identity
 from xinlian.apps.base import App, CallError, Role
 from xinlian.codec import CodecError, decode, encode
@@ -30,7 +32,7 @@ from xinlian.crypto import CryptoSuite
 from xinlian.execution.errors import ExecutionError, InvalidBlock, InvalidTransaction
 from xinlian.execution.gas import GAS, GasMeter, intrinsic_gas
 from xinlian.execution.overlay import AppState, BlockOverlay, Reader, TxOverlay
-from xinlian.types import Event, Receipt, TxEnvelope, TxStatus
+from xinlian.types import Event, Receipt, SignedTransaction, TxEnvelope, TxStatus
 from xinlian.types.genesis import ChainParams, Genesis
 
 NONCE_PREFIX = b"nonce/"
@@ -238,6 +240,42 @@ class Executor:
         block = BlockOverlay(read)
         self._admit(block, env, height)
         return self._nonce(block, env.sender_address)
+
+    def simulate(
+        self,
+        read: Reader,
+        env: TxEnvelope,
+        height: int,
+        time_ms: int,
+        *,
+        gas_cap: int | None = None,
+    ) -> Receipt:
+        """The receipt ``env`` would get as the first transaction of block ``height``.
+
+        Runs the same admission checks and call as :meth:`execute_block` on a throwaway
+        overlay of ``read``: nothing is written anywhere. A nonce ahead of the committed
+        one is simulated as if the transactions before it (pending in the mempool) had
+        only consumed their nonces; a nonce already used is refused. ``gas_cap`` bounds the
+        work: a call with a higher limit runs with the cap instead (admission still checks
+        the real limit), so running out of gas under the cap says nothing about the limit.
+
+        Raises:
+            InvalidTransaction: the transaction could not be in a block (the reason says
+                why: unknown sender, gas limit out of bounds, used nonce, ...).
+        """
+        block = BlockOverlay(read)
+        expected = self._nonce(block, env.sender_address)
+        nonce = env.stx.tx.nonce
+        if nonce < expected:
+            raise InvalidTransaction(f"nonce {nonce} is already used; the next is {expected}")
+        if nonce > expected:
+            block.changes[nonce_key(env.sender_address)] = encode(nonce)
+        tx = env.stx.tx
+        if gas_cap is not None and tx.gas_limit > gas_cap:
+            self._admit(block, env, height)
+            capped = msgspec.structs.replace(tx, gas_limit=gas_cap)
+            env = env._replace(stx=SignedTransaction(capped, env.stx.signature))
+        return self._execute_tx(block, height, time_ms, env)
 
     def _nonce(self, block: BlockOverlay, address: str) -> int:
         raw = block.get(nonce_key(address))

@@ -8,8 +8,9 @@ goes to storage in one atomic, synced batch.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
@@ -17,21 +18,24 @@ import msgspec
 from xinlian.apps import builtin_apps
 from xinlian.apps.governance import VALIDATORS_KEY, genesis_validators, load_validators
 from xinlian.codec import CodecError, decode, encode
-from xinlian.crypto import CryptoSuite, get_suite
+from xinlian.crypto import CryptoSuite, address_of, get_suite
 from xinlian.crypto.certificate import CertificateError, verify_commit
 from xinlian.crypto.merkle import merkle_root
 from xinlian.execution import BlockResult, Executor, InvalidBlock, InvalidTransaction, Mode
 from xinlian.execution.executor import nonce_key
 from xinlian.ledger import Ledger, NotFound
 from xinlian.mempool import Mempool, MempoolError, decode_envelope
-from xinlian.state import StateTree
+from xinlian.state import StateError, StateTree
 from xinlian.storage import KVStore, WriteBatch
 from xinlian.types import (
     Block,
     BlockHeader,
     Commit,
     CommitSig,
+    Receipt,
+    SignedTransaction,
     StateProof,
+    Transaction,
     TxEnvelope,
     ValidatorEntry,
     ValidatorSet,
@@ -55,10 +59,33 @@ class PreparedBlock:
     batch: WriteBatch
     #: The validator set from the next height on, when this block changes it.
     next_validators: list[ValidatorEntry] | None = None
+    #: Seconds spent building or validating (executing) it on this node.
+    work_s: float = 0.0
 
     def block(self) -> Block:
         """The block to send to other validators."""
         return Block(self.header, [env.stx for env in self.result.txs])
+
+
+#: Builds the envelope of a call from the sender's next nonce (given a nonce reader).
+EnvelopeFactory = Callable[[Callable[[str], int]], TxEnvelope]
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """What a transaction would do in the next block (see :meth:`Chain.simulate`).
+
+    Attributes:
+        height: the committed height whose state the simulation read.
+        env: the transaction simulated.
+        receipt: the receipt it would get, or None when it would be refused.
+        refused: why a node would refuse it (it could not be in a block), else None.
+    """
+
+    height: int
+    env: TxEnvelope
+    receipt: Receipt | None
+    refused: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +96,9 @@ class CommittedBlock:
     hash: bytes
     txs: list[TxEnvelope]
     result: BlockResult
+    #: Seconds this node spent on the block: building or validating it (execution) plus
+    #: writing it (the ``xinlian_block_commit_seconds`` metric); consensus waits excluded.
+    seconds: float = 0.0
 
 
 class _BlockParts(msgspec.Struct, array_like=True, frozen=True):
@@ -218,6 +248,85 @@ class Chain:
             self.state.get, target, method, args, self.height, header.time_ms if header else 0
         )
 
+    # SIMULATION
+
+    def unsigned_envelope(
+        self,
+        sender: bytes,
+        *,
+        nonce: int,
+        target: str,
+        method: str,
+        args: bytes,
+        gas_limit: int,
+        expiry: int,
+    ) -> TxEnvelope:
+        """An envelope of an unsigned call, for :meth:`simulate` only.
+
+        The signature is zero bytes of the suite's signature size, so the encoded size, and
+        with it the intrinsic gas, is what the signed transaction's will be.
+        """
+        if len(sender) != self.suite.public_key_size:
+            raise ChainError(
+                f"sender must be a public key of the {self.suite.name} suite "
+                f"({self.suite.public_key_size} bytes)"
+            )
+        tx = Transaction(self.chain_id, sender, nonce, target, method, args, gas_limit, expiry)
+        stx = SignedTransaction(tx, bytes(self.suite.signature_size))
+        raw = encode(stx)
+        return TxEnvelope(stx, raw, self.suite.hash(raw), address_of(self.suite, sender))
+
+    def simulate(
+        self, tx: TxEnvelope | EnvelopeFactory, time_ms: int, gas_cap: int | None = None
+    ) -> Simulation:
+        """Run a transaction against the latest committed state as the next block would,
+        and keep nothing: no state, nonce, ledger or mempool change.
+
+        ``tx`` is an envelope, or a function building one from the sender's next nonce
+        (an unsigned call without a nonce): it is called with a nonce reader of the same
+        committed state the simulation reads.
+
+        Reads are pinned to one committed height. If a block is committed while the call
+        runs (the latest-height reads may then have seen the new block), it runs again
+        under the commit lock, so the answer always reflects one consistent state.
+        """
+        height = self.height
+        try:
+            result = self._simulate_at(height, tx, time_ms, gas_cap)
+        except StateError:  # that version was pruned meanwhile
+            pass
+        else:
+            if self.height == height:
+                return result
+        with self._commit_lock:
+            return self._simulate_at(self.height, tx, time_ms, gas_cap)
+
+    def _simulate_at(
+        self, height: int, tx: TxEnvelope | EnvelopeFactory, time_ms: int, gas_cap: int | None
+    ) -> Simulation:
+        def read(key: bytes) -> bytes | None:
+            return self.state.get(key, height)
+
+        def nonce_of(address: str) -> int:
+            raw = read(nonce_key(address))
+            return 0 if raw is None else decode(raw, int)
+
+        env = tx if isinstance(tx, TxEnvelope) else tx(nonce_of)
+        nonce, gap = env.stx.tx.nonce, self.mempool.max_nonce_gap
+        committed = nonce_of(env.sender_address)
+        if nonce > committed + gap:  # the mempool would refuse it
+            return Simulation(
+                height, env, None, f"nonce {nonce} is more than {gap} ahead of {committed}"
+            )
+        header = self.ledger.header(height) if height > 0 else None
+        if header is not None and time_ms <= header.time_ms:
+            time_ms = header.time_ms + 1
+        try:
+            receipt = self.executor.simulate(read, env, height + 1, time_ms, gas_cap=gas_cap)
+        except InvalidTransaction as exc:
+            return Simulation(height, env, None, str(exc))
+        return Simulation(height, env, receipt, None)
+
     # ADMISSION
 
     def _admit(self, env: TxEnvelope) -> None:
@@ -238,6 +347,7 @@ class Chain:
         The result holds the header (with the state and receipts roots after execution)
         and the staged writes; :meth:`commit_block` makes it permanent once certified.
         """
+        started = time.perf_counter()
         with self._commit_lock:
             self._expect_next(height)
             prev = self.last_header()
@@ -248,7 +358,8 @@ class Chain:
             result = self.executor.execute_block(
                 self.state.get, height, time_ms, envs, Mode.BUILD, gas_budget=self.block_gas_budget
             )
-            return self._seal(height, time_ms, proposer, result)
+            prepared = self._seal(height, time_ms, proposer, result)
+        return replace(prepared, work_s=time.perf_counter() - started)
 
     def validate_block(self, block: Block | WireBlock) -> PreparedBlock:
         """Check a block proposed by another validator and execute it (before voting).
@@ -259,6 +370,7 @@ class Chain:
                 roots that differ from this node's execution).
         """
         header = block.header
+        started = time.perf_counter()
         with self._commit_lock:
             self._expect_next(header.height, error=InvalidBlock)
             prev, prev_hash = self._parent()
@@ -298,7 +410,7 @@ class Chain:
                     raise InvalidBlock(
                         f"block {header.height}: {field} differs from this node's execution"
                     )
-            return prepared
+        return replace(prepared, work_s=time.perf_counter() - started)
 
     def _envelope(self, raw: bytes) -> TxEnvelope:
         pending = self.mempool.get(self.suite.hash(raw))
@@ -364,6 +476,7 @@ class Chain:
         except CertificateError as exc:
             raise ChainError(f"block {header.height} is not final: {exc}") from None
         result = prepared.result
+        started = time.perf_counter()
         with self._commit_lock:
             self._expect_next(header.height)
             batch = prepared.batch
@@ -388,7 +501,8 @@ class Chain:
             if next_entries is not None:
                 self._set_validators(next_entries)
             self.mempool.update(result.txs, [env for env, _ in result.dropped], header.height + 1)
-        block = CommittedBlock(header, prepared.hash, result.txs, result)
+        seconds = prepared.work_s + (time.perf_counter() - started)
+        block = CommittedBlock(header, prepared.hash, result.txs, result, seconds)
         for listener in self._listeners:
             listener(block)
         return block

@@ -37,6 +37,8 @@ A node's home directory::
     cert = "tsa/tsa.pem"  # the TSA certificate (extendedKeyUsage timeStamping, critical)
     key = "tsa/tsa.key"   # its private key (PEM, RSA or ECDSA)
     chain = "tsa/ca.pem"  # the issuing chain up to the root
+
+docs/config.md describes every key (a unit test keeps it in step with this module).
 """
 
 from __future__ import annotations

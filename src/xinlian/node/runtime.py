@@ -225,6 +225,7 @@ class Node:
         m.txs_committed.inc(len(block.txs))
         m.txs_failed.inc(sum(1 for r in block.result.receipts if r.status != 0))
         m.block_txs.observe(len(block.txs))
+        m.block_seconds.observe(block.seconds)
         m.mempool_size.set(len(self.chain.mempool))
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._publish, block)

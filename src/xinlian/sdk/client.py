@@ -32,6 +32,7 @@ from xinlian.sdk.models import (
     EquivocationInfo,
     EventRecord,
     NodeStatus,
+    Simulation,
     StateEntry,
     TxInfo,
     TxResult,
@@ -268,6 +269,34 @@ class Client:
                 target, method, args, gas_limit=gas_limit, wait=wait, timeout=timeout, verify=verify
             )
         )
+
+    def simulate(
+        self,
+        target: str,
+        method: str,
+        args: Mapping[str, Any] | bytes | None = None,
+        *,
+        sender: str | bytes | None = None,
+        nonce: int | None = None,
+        gas_limit: int | None = None,
+    ) -> Simulation:
+        """Run a call against the latest committed state without committing anything and
+        return the receipt it would get (``POST /v1/transactions/simulate``).
+
+        Without ``sender`` the call is signed with the client's key and the nonce
+        :meth:`send` would use; with ``sender`` (an address, or a public key as bytes) it
+        is simulated unsigned. ``result.ok`` tells whether it would succeed,
+        ``result.reason`` why not.
+        """
+        return self._run(
+            self.session.simulate(
+                target, method, args, sender=sender, nonce=nonce, gas_limit=gas_limit
+            )
+        )
+
+    def simulate_signed(self, raw: bytes) -> Simulation:
+        """Simulate a signed transaction (its canonical bytes, e.g. ``SignedTx.raw``)."""
+        return self._run(self.session.simulate_signed(raw))
 
     def send_many(
         self,

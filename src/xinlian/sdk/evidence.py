@@ -47,9 +47,16 @@ from xinlian.crypto.timestamp import (
     TokenInfo,
     make_request,
     read_token,
+    response_status,
     verify_token,
 )
-from xinlian.sdk.errors import NotFoundError, ResponseError, VerificationError, XinlianError
+from xinlian.sdk.errors import (
+    ApiError,
+    NotFoundError,
+    ResponseError,
+    VerificationError,
+    XinlianError,
+)
 from xinlian.sdk.models import Call, TxResult
 from xinlian.sdk.session import Op, Request, Session, _call, _get
 from xinlian.sdk.verify import (
@@ -730,6 +737,27 @@ def by_category_op(
     return result
 
 
+#: HTTP statuses the JSON routes give for the reasons in a TSA's rejection text.
+_REJECTION_STATUS = {"not_found": 404, "too_large": 413, "tsa_unavailable": 503}
+
+
+def _raise_rejection(der: bytes) -> None:
+    """Raise the node's refusal if ``der`` is a ``TimeStampResp`` with status rejection
+    (its status text is ``<reason>: <detail>``); return for anything else."""
+    try:
+        status = response_status(der)
+    except TimeStampError:
+        return  # read_token reports the malformed answer
+    if status.status in ("granted", "granted_with_mods"):
+        return
+    reason, sep, detail = status.text.partition(": ")
+    if not sep or " " in reason:
+        reason, detail = "", status.text
+    code = _REJECTION_STATUS.get(reason, 400)
+    cls = NotFoundError if code == 404 else ApiError
+    raise cls(code, reason or status.status, detail or status.status, "Time-stamp refused")
+
+
 def timestamp_op(session: Session, digest: bytes, *, nonce: bool = True) -> Op[bytes]:
     """An RFC 3161 time-stamp response (DER ``TimeStampResp``) for an anchored digest.
 
@@ -757,6 +785,7 @@ def timestamp_op(session: Session, digest: bytes, *, nonce: bool = True) -> Op[b
     resp = yield from _call(req)
     if resp.status >= 400:
         raise parse_problem(resp.status, resp.body, resp.text)
+    _raise_rejection(resp.content)
     try:
         info = read_token(resp.content)
     except TimeStampError as exc:

@@ -142,6 +142,71 @@ class TxProof:
 
 
 @dataclass(frozen=True, slots=True)
+class Simulation:
+    """What a transaction would do in the next block (``POST /v1/transactions/simulate``).
+
+    Nothing was committed: the node ran the call on the latest committed state and threw
+    the result away.
+
+    Attributes:
+        outcome: ``"ok"`` (it would succeed), ``"failed"`` (it would be in a block with a
+            failed receipt, its nonce and gas spent) or ``"refused"`` (a node would not
+            accept it at all; ``refused`` says why).
+        height: the committed height whose state the call ran on (None when refused before
+            running, e.g. an unknown sender address).
+        hash: the transaction's hash (for an unsigned call, that of a zero signature).
+        signed: whether a signed transaction was simulated.
+        sender_address: the sender's address.
+        nonce: the nonce simulated.
+        gas_limit: the gas limit simulated.
+        capped: the call ran out of the node's simulation gas cap, below its own limit:
+            its outcome under the real limit is unknown.
+        refused: why a node would refuse it, else None.
+        receipt: the receipt it would get, else None.
+    """
+
+    outcome: str
+    height: int | None
+    hash: bytes | None
+    signed: bool
+    sender_address: str | None
+    nonce: int | None
+    gas_limit: int | None
+    capped: bool
+    refused: str | None
+    receipt: ReceiptInfo | None
+
+    @property
+    def ok(self) -> bool:
+        """True when the call would succeed."""
+        return self.outcome == "ok"
+
+    @property
+    def reason(self) -> str:
+        """Why it would not succeed (empty when it would)."""
+        if self.refused is not None:
+            return f"a node would refuse it: {self.refused}"
+        if self.receipt is not None and not self.receipt.ok:
+            return f"{self.receipt.status.name}: {self.receipt.error}"
+        return ""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-friendly form (bytes as hex, receipt status by name)."""
+        return {
+            "outcome": self.outcome,
+            "height": self.height,
+            "hash": None if self.hash is None else self.hash.hex(),
+            "signed": self.signed,
+            "sender_address": self.sender_address,
+            "nonce": self.nonce,
+            "gas_limit": self.gas_limit,
+            "capped": self.capped,
+            "refused": self.refused,
+            "receipt": None if self.receipt is None else self.receipt.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class TxResult:
     """What became of a sent transaction.
 

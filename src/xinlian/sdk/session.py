@@ -36,6 +36,7 @@ from xinlian.sdk.models import (
     EquivocationInfo,
     EventRecord,
     NodeStatus,
+    Simulation,
     StateEntry,
     TxInfo,
     TxResult,
@@ -65,6 +66,7 @@ from xinlian.sdk.wire import (
     parse_events,
     parse_genesis,
     parse_problem,
+    parse_simulation,
     parse_state,
     parse_status,
     parse_tx,
@@ -639,6 +641,55 @@ class Session:
             index=info.index,
             receipt=info.receipt,
         )
+
+    def simulate(
+        self,
+        target: str,
+        method: str,
+        args: Mapping[str, Any] | bytes | None = None,
+        *,
+        sender: str | bytes | None = None,
+        nonce: int | None = None,
+        gas_limit: int | None = None,
+    ) -> Op[Simulation]:
+        """``POST /v1/transactions/simulate``: the receipt a call would get, committing
+        nothing.
+
+        Without ``sender`` the call is signed with the client's key (nonce: the tracked
+        one, as :meth:`send` would use). With ``sender`` (an address as 40 hex digits, or
+        a public key as bytes) it is simulated unsigned, so no key is needed; ``nonce``
+        defaults to the sender's next committed nonce.
+        """
+        if sender is None:
+            signer = self._signer()
+            yield from self._chain()
+            if nonce is None:
+                nonce = yield from self._next_nonce(signer.address)
+            expiry = yield from self._expiry()
+            stx = yield from self.build(
+                target, method, args, nonce=nonce, expiry=expiry, gas_limit=gas_limit
+            )
+            return (yield from self.simulate_signed(stx.raw))
+        payload: dict[str, Any] = {
+            "target": target,
+            "method": method,
+            "args": encode_call_args(args).hex(),
+            "gas_limit": self.gas_limit if gas_limit is None else gas_limit,
+        }
+        if isinstance(sender, bytes):
+            payload["sender"] = sender.hex()
+        else:
+            payload["address"] = sender
+        if nonce is not None:
+            payload["nonce"] = nonce
+        resp = yield from _call(Request("POST", "/v1/transactions/simulate", json=payload))
+        return parse_simulation(_ok(resp))
+
+    def simulate_signed(self, raw: bytes) -> Op[Simulation]:
+        """Simulate a signed transaction given as its canonical bytes."""
+        req = Request("POST", "/v1/transactions/simulate", json={"tx": raw.hex()})
+        resp = yield from _call(req)
+        return parse_simulation(_ok(resp))
 
     def send_many(
         self,

@@ -24,6 +24,7 @@ from xinlian.sdk.models import (
     NodeStatus,
     ReceiptInfo,
     SignedMessage,
+    Simulation,
     StateEntry,
     TxInfo,
     TxProof,
@@ -51,6 +52,7 @@ __all__ = [
     "parse_genesis",
     "parse_problem",
     "parse_receipt",
+    "parse_simulation",
     "parse_state",
     "parse_status",
     "parse_tx",
@@ -205,6 +207,41 @@ def parse_receipt(body: Any, path: str = "receipt") -> ReceiptInfo:
         error=receipt.error,
         output=_decode_output(receipt.output),
         output_raw=receipt.output,
+    )
+
+
+def _opt(doc: dict[str, Any], key: str, conv: Any, path: str) -> Any:
+    value = doc.get(key)
+    return None if value is None else conv(value, f"{path}.{key}")
+
+
+def parse_simulation(body: Any) -> Simulation:
+    """``POST /v1/transactions/simulate``."""
+    p = "simulation"
+    doc = _obj(body, p)
+    outcome = _str(_get(doc, "outcome", p), f"{p}.outcome")
+    if outcome not in ("ok", "failed", "refused"):
+        raise ResponseError(f"{p}.outcome: unknown outcome {outcome!r}")
+    receipt = doc.get("receipt")
+    refused = doc.get("refused")
+    if (outcome == "refused") != (receipt is None) or (outcome == "refused") != (
+        refused is not None
+    ):
+        raise ResponseError(f"{p}: outcome {outcome!r} does not match its receipt")
+    info = None if receipt is None else parse_receipt(receipt, f"{p}.receipt")
+    if info is not None and (outcome == "ok") != info.ok:
+        raise ResponseError(f"{p}: outcome {outcome!r} does not match the receipt's status")
+    return Simulation(
+        outcome=outcome,
+        height=_opt(doc, "height", _int, p),
+        hash=_opt(doc, "hash", _hex, p),
+        signed=doc.get("signed") is True,
+        sender_address=_opt(doc, "sender_address", _str, p),
+        nonce=_opt(doc, "nonce", _int, p),
+        gas_limit=_opt(doc, "gas_limit", _int, p),
+        capped=doc.get("capped") is True,
+        refused=None if refused is None else _str(refused, f"{p}.refused"),
+        receipt=info,
     )
 
 

@@ -11,11 +11,15 @@ from typing import Any
 import httpx
 import pytest
 
-from xinlian.crypto.timestamp import TimeStampError
+from xinlian.crypto.timestamp import TimeStampError, make_request, response_status
 from xinlian.sdk import Client, Signer
 from xinlian.sdk.evidence import anchor, verify_timestamp
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+
+
+def _tsq_for(digest: bytes) -> bytes:
+    return make_request("sha256", digest, None)
 
 
 def _openssl(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -118,31 +122,74 @@ def test_openssl_query_with_nonce(
     assert "Verification: OK" in _verify(live_node, path, token)
 
 
-def test_refusals(live_node: Any, anchored: tuple[Path, bytes, int], tmp_path: Path) -> None:
-    _, digest, _ = anchored
-    base = f"{live_node.url}/v1/evidence"
+def _rejection(r: httpx.Response, tmp_path: Path) -> str:
+    """The ``openssl ts -reply -text`` reading of a refusal, checked to be an RFC 3161
+    rejection (DER TimeStampResp, HTTP 200, application/timestamp-reply)."""
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/timestamp-reply"
+    reply = tmp_path / "rejected.tsr"
+    reply.write_bytes(r.content)
+    done = _openssl("-reply", "-in", reply, "-text")
+    assert done.returncode == 0, done.stderr
+    assert "Status: Rejected." in done.stdout and "TST info:\nNot included." in done.stdout
+    return done.stdout
+
+
+def test_get_refusals_are_problem_documents(
+    live_node: Any, anchored: tuple[Path, bytes, int]
+) -> None:
     never = hashlib.sha256(b"never anchored").digest()
-    r = httpx.get(f"{base}/{never.hex()}/timestamp", timeout=30)
+    r = httpx.get(f"{live_node.url}/v1/evidence/{never.hex()}/timestamp", timeout=30)
     assert r.status_code == 404 and "not anchored" in r.json()["detail"]
-    # A query for an unanchored file: no token either.
+
+
+def test_rfc3161_refusals_are_rejections_openssl_reads(
+    live_node: Any, anchored: tuple[Path, bytes, int], tmp_path: Path
+) -> None:
+    path, digest, _ = anchored
+    base = f"{live_node.url}/v1/evidence"
+    tsa = f"{live_node.url}/v1/tsa"
+    headers = {"content-type": "application/timestamp-query"}
     other = tmp_path / "other.txt"
     other.write_bytes(b"not on chain")
     query = tmp_path / "q.tsq"
     _openssl("-query", "-data", other, "-sha256", "-out", query)
-    headers = {"content-type": "application/timestamp-query"}
-    r = httpx.post(f"{live_node.url}/v1/tsa", content=query.read_bytes(), headers=headers)
-    assert r.status_code == 404
+
+    def post(url: str, content: bytes) -> str:
+        return _rejection(httpx.post(url, content=content, headers=headers, timeout=30), tmp_path)
+
+    # A file that is not anchored: no token.
+    text = post(tsa, query.read_bytes())
+    never = hashlib.sha256(b"not on chain").hexdigest()
+    assert f"Status description: not_found: digest {never} is not anchored" in text
+    assert "Failure info: transaction not permitted or supported" in text
     # Its imprint is not the digest in the path.
-    r = httpx.post(f"{base}/{digest.hex()}/timestamp", content=query.read_bytes(), headers=headers)
-    assert r.status_code == 400 and r.json()["reason"] == "imprint_mismatch"
-    r = httpx.post(f"{base}/{digest.hex()}/timestamp", content=b"\x30\x03\x02\x01", headers=headers)
-    assert r.status_code == 400 and r.json()["reason"] == "bad_timestamp_query"
+    text = post(f"{base}/{digest.hex()}/timestamp", query.read_bytes())
+    assert "Status description: imprint_mismatch: " in text
+    assert "Failure info: transaction not permitted or supported" in text
+    # Not DER.
+    text = post(tsa, b"\x30\x03\x02\x01")
+    assert "Status description: bad_timestamp_query: bad TimeStampReq" in text
+    assert "Failure info: the data submitted has the wrong format" in text
+    # Over the size limit.
+    text = post(tsa, b"\x00" * 5000)
+    assert "Status description: too_large: a TimeStampReq is at most 4096 bytes" in text
+    assert "Failure info: the data submitted has the wrong format" in text
+    # Hash algorithms this chain does not anchor.
+    for alg in ("-sha1", "-sha512"):
+        q = tmp_path / f"{alg}.tsq"
+        _openssl("-query", "-data", path, alg, "-out", q)
+        text = post(tsa, q.read_bytes())
+        assert "Failure info: unrecognized or unsupported algorithm identifier" in text
+    # A policy this TSA does not stamp under.
+    policy = tmp_path / "policy.tsq"
+    _openssl("-query", "-data", path, "-sha256", "-tspolicy", "1.2.3.4", "-out", policy)
+    text = post(tsa, policy.read_bytes())
+    assert "Status description: unaccepted_policy: unaccepted policy 1.2.3.4" in text
+    assert "Failure info: the requested TSA policy is not supported by the TSA" in text
+    # Not sent as a TimeStampReq at all: a problem document.
     r = httpx.post(f"{base}/{digest.hex()}/timestamp", content=b"{}")
-    assert r.status_code == 415
-    sha1 = tmp_path / "sha1.tsq"
-    _openssl("-query", "-data", other, "-sha1", "-out", sha1)
-    r = httpx.post(f"{live_node.url}/v1/tsa", content=sha1.read_bytes(), headers=headers)
-    assert r.status_code == 400 and "bad_alg" in r.json()["detail"]
+    assert r.status_code == 415 and r.json()["reason"] == "media_type"
 
 
 def test_sm_chain_token_has_an_sm3_imprint_that_openssl_verifies(
@@ -183,6 +230,15 @@ async def test_node_without_a_usable_tsa_answers_503(tmp_path: Path) -> None:
             doc = await resp.json(content_type="application/problem+json")
             assert resp.status == 503 and doc["reason"] == "tsa_unavailable"
             assert "tsa.key" in doc["detail"]
+            # An RFC 3161 request gets a rejection with systemFailure.
+            query = _tsq_for(hashlib.sha256(b"x").digest())
+            resp = await client.post(
+                "/v1/tsa", data=query, headers={"content-type": "application/timestamp-query"}
+            )
+            assert resp.status == 200
+            status = response_status(await resp.read())
+            assert status.status == "rejection" and status.fail_info == ("system_failure",)
+            assert status.text.startswith("tsa_unavailable: no time-stamping: ")
             assert (await client.get("/healthz")).status == 200  # the rest still works
     finally:
         await node.stop()

@@ -254,7 +254,8 @@ def _package_root_errors() -> set[str]:
 
 #: Root exceptions a CLI user cannot trigger: API handlers' problem documents (turned
 #: into HTTP answers inside the node).
-INTERNAL_ONLY = {"xinlian.api.problems.Problem"}
+#: Raised and answered inside the API server; never reaches a command.
+INTERNAL_ONLY = {"xinlian.api.problems.Problem", "xinlian.api.evidence._Rejected"}
 
 
 def test_every_package_error_is_expected_or_internal() -> None:

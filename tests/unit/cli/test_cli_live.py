@@ -127,9 +127,12 @@ def test_refusals_and_failures_are_reported(net: tuple[str, Path], tmp_path: Pat
         "--args",
         '{"key": "cli/x", "value": "y"}',
     ]
-    refused = _run(url, *put, "--key", str(stranger), code=1)
+    # --no-simulate: the node's refusal and the failed receipt (simulation: see
+    # test_cli_simulate.py).
+    refused = _run(url, *put, "--no-simulate", "--key", str(stranger), code=1)
     assert "error: refused: unknown sender" in refused.output
-    failed = _run(url, *put, "--key", str(root / "keys" / "org1-reader.key"), code=1)
+    reader = str(root / "keys" / "org1-reader.key")
+    failed = _run(url, *put, "--no-simulate", "--key", reader, code=1)
     assert "PERMISSION_DENIED" in failed.output
     assert "error: the transaction failed" in failed.output
     missing = _run(url, "tx", "get", "ab" * 32, code=1)
