@@ -123,7 +123,7 @@ def random_event(r: random.Random) -> dict[str, Any]:
     event["bizStep"] = r.choice(BIZ_STEPS)
     if r.random() < 0.8:
         event["disposition"] = r.choice(DISPOSITIONS)
-    if r.random() < 0.2:
+    if r.random() < 0.2 and kind in ("ObjectEvent", "TransformationEvent"):
         event["persistentDisposition"] = {
             "set": ["https://ref.gs1.org/cbv/Disp-completeness_verified"],
             "unset": ["https://ref.gs1.org/cbv/Disp-completeness_inferred"],
@@ -198,10 +198,12 @@ def rewrite(event: dict[str, Any], r: random.Random) -> dict[str, Any]:
     return dict(items)
 
 
-def document(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """An EPCIS 2.0 document carrying ``events`` (extension prefix ``ex``)."""
+def document(
+    events: list[dict[str, Any]], prefixes: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An EPCIS 2.0 document carrying ``events`` (extension prefix ``ex`` and ``prefixes``)."""
     return {
-        "@context": [CONTEXT, {"ex": NAMESPACE}],
+        "@context": [CONTEXT, {"ex": NAMESPACE, **(prefixes or {})}],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": "2024-06-01T00:00:00Z",

@@ -49,7 +49,7 @@ def test_valid_documents_are_summarised() -> None:
 
 
 def test_cbv_urns_are_summarised_as_words() -> None:
-    event = dict(EVENT, bizStep="urn:epcglobal:cbv:bizstep:shipping",
+    event = dict(EVENT, bizStep="https://ref.gs1.org/cbv/BizStep-shipping",
                  disposition="https://ref.gs1.org/cbv/Disp-in_transit")  # fmt: skip
     (one,) = parse_document(document([event]))
     assert (one.biz_step, one.disposition) == ("shipping", "in_transit")
