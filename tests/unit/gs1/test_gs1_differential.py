@@ -224,3 +224,7 @@ def test_departure_grai_with_a_12_digit_company_prefix() -> None:
     urn = "urn:epc:id:grai:123456789012..5"
     assert normaliser(urn) is None
     assert canonical_id(urn) == "https://id.gs1.org/8003/012345678901285"
+    for scheme, ai in (("grai", "8003/0"), ("gdti", "253/"), ("sgcn", "255/")):
+        pattern = f"urn:epc:idpat:{scheme}:123456789012..*"
+        assert normaliser(pattern) is None
+        assert canonical_id(pattern) == f"https://id.gs1.org/{ai}1234567890128"
