@@ -152,6 +152,7 @@ _TYPES = {"object": "an object", "array": "a list", "string": "a string", "numbe
 
 
 _VAGUE = "is not an allowed value here"
+_COMBINATION = "this combination of"
 
 
 def _reason(error: ValidationError) -> list[tuple[str, str]]:
@@ -181,15 +182,39 @@ def _reason(error: ValidationError) -> list[tuple[str, str]]:
         return [("", "lists the same item twice")]
     if kind in ("minLength", "maxLength", "minimum", "maximum"):
         return [("", f"{_short(got)} violates {kind} {want}")]
+    if kind in ("anyOf", "oneOf") and error.context:
+        required = [c for c in error.context if c.validator == "required"]
+        if len(required) == len(error.context):
+            present = got if isinstance(got, dict) else {}
+            missing: list[str] = []
+            for c in required:
+                listed: Any = c.validator_value
+                missing += [str(n) for n in listed if n not in present]
+            return [("", "needs one of " + ", ".join(dict.fromkeys(missing)))]
+        fields = sorted({str(c.relative_path[0]) for c in error.context if c.relative_path})
+        if fields:
+            return [("", f"{_COMBINATION} {', '.join(fields)} is not allowed")]
     if kind in ("anyOf", "oneOf"):
         return [("", f"{_short(got)} {_VAGUE}")]
     return [("", f"{_short(got)} is not allowed here ({kind})")]
 
 
+def _focus(error: ValidationError) -> ValidationError:
+    """The error to report: an ``anyOf`` whose alternatives all fail at one field inside
+    the value is followed down to that field; one whose alternatives disagree (the value
+    as a whole is wrong) is reported where it is."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        heads = {tuple(c.relative_path)[:1] for c in error.context}
+        if len(heads) != 1 or heads == {()}:
+            break
+        error = best_match(error.context) or error.context[0]
+    return error
+
+
 def _schema_problems(doc: Any) -> list[FieldProblem]:
     problems = []
     for error in _validator().iter_errors(doc):
-        deepest: ValidationError = best_match([error]) or error
+        deepest = _focus(error)
         where = _path(deepest.absolute_path)
         if "propertyNames" in deepest.absolute_schema_path and isinstance(deepest.instance, str):
             name = deepest.instance
@@ -203,16 +228,16 @@ def _schema_problems(doc: Any) -> list[FieldProblem]:
         for suffix, reason in _reason(deepest):
             field = (where + suffix) if where else suffix.lstrip(".")
             problems.append(FieldProblem(field, reason))
-    # Each problem once, in document order; a vague "not allowed" of a structure is left
-    # out when a field inside it is named.
-    seen: dict[tuple[str, str], FieldProblem] = {}
+    # One problem per field, in document order; a vague problem of a whole structure is
+    # left out when a field inside it is named (it is usually a consequence).
+    seen: dict[str, FieldProblem] = {}
     for p in problems:
-        seen.setdefault((p.field, p.reason), p)
-    fields = [p.field for p in seen.values()]
+        seen.setdefault(p.field, p)
+    fields = list(seen)
     return [
         p
         for p in seen.values()
-        if not p.reason.endswith(_VAGUE)
+        if not (p.reason.endswith(_VAGUE) or p.reason.startswith(_COMBINATION))
         or not any(f != p.field and f.startswith(p.field) for f in fields)
     ]
 

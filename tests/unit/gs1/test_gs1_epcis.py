@@ -253,3 +253,23 @@ def test_problems_name_the_field_and_never_dump_the_event() -> None:
     for p in problems:
         assert "{" not in p.reason and "xxxxxxxx" not in p.reason and len(p.reason) < 200, p
         assert p.field.startswith("epcisBody.eventList["), p
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"epcList": None},
+         [FieldProblem("epcisBody.eventList[0]",
+                       "needs one of epcList, quantityList, sensorElementList")]),
+        ({"ilmd": {"ex:a": 1}}, [FieldProblem("epcisBody.eventList[0]",
+                                              "this combination of action, ilmd is not allowed")]),
+        ({"action": "MOVE"}, [FieldProblem("epcisBody.eventList[0].action",
+                                           "'MOVE' is not one of 'OBSERVE', 'ADD', 'DELETE'")]),
+        ({"bizStep": "urn:epcglobal:cbv:bizstep:shipping"},
+         [FieldProblem("epcisBody.eventList[0].bizStep",
+                       "'urn:epcglobal:cbv:bizstep:shipping' is not an allowed value here")]),
+    ],
+)  # fmt: skip
+def test_one_clear_problem_per_field(change: dict[str, Any], expected: list[FieldProblem]) -> None:
+    event = {k: v for k, v in dict(EVENT, **change).items() if v is not None}
+    assert problems_of(document([event])) == expected
