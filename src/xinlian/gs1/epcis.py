@@ -55,7 +55,7 @@ EVENT_TYPES = (
     "AssociationEvent",
 )
 #: Bounds on what one document may carry.
-LIMITS = {"events": 1000, "ids_per_event": 1000, "id_chars": 512, "problems": 50}
+LIMITS = {"events": 1000, "ids_per_event": 1000, "id_chars": 512, "problems": 50, "depth": 32}
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,7 +432,9 @@ def _id_problems(where: str, value: Any) -> list[FieldProblem]:
         parts = value[len(scheme) :].split(".")
         name = scheme.split(":")[3]
         if name in _SERIALISED and (len(parts) < _EPC_PARTS[scheme] or not parts[-1]):
-            what = "a lot number" if name == "lgtin" else "a serial number"
+            what = {"lgtin": "a lot number", "sgln": "its extension ('0' for none)"}.get(
+                name, "a serial number"
+            )
             return [FieldProblem(where, f"a {name} EPC URI names one instance and needs {what}")]
         return [
             FieldProblem(
@@ -443,6 +445,22 @@ def _id_problems(where: str, value: Any) -> list[FieldProblem]:
         ]
     reason = is_gs1_key(canonical_id(value))
     return [] if reason is None else [FieldProblem(where, reason)]
+
+
+def _too_deep(doc: Any, limit: int) -> str | None:
+    """The JSON path of the first value nested deeper than ``limit`` (None if none is);
+    iterative, so no document can exhaust the stack."""
+    stack: list[tuple[Any, str, int]] = [(doc, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > limit:
+            return where
+        if isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((item, f"{where}.{key}" if where else str(key), depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
+    return None
 
 
 def parse_document(doc: Any) -> list[EventSummary]:
@@ -467,6 +485,11 @@ def parse_document(doc: Any) -> list[EventSummary]:
                     f"has {len(events)} events; at most {LIMITS['events']} per document",
                 )
             ]
+        )
+    deep = _too_deep(doc, LIMITS["depth"])
+    if deep is not None:
+        raise EpcisError(
+            [FieldProblem(deep, f"nests deeper than {LIMITS['depth']} levels of objects and lists")]
         )
     # The compiled validator decides (about 100 times faster); the reference validator
     # explains, with the deepest failing field, only when a document is invalid.

@@ -273,3 +273,21 @@ def test_problems_name_the_field_and_never_dump_the_event() -> None:
 def test_one_clear_problem_per_field(change: dict[str, Any], expected: list[FieldProblem]) -> None:
     event = {k: v for k, v in dict(EVENT, **change).items() if v is not None}
     assert problems_of(document([event])) == expected
+
+
+def test_deep_nesting_is_refused_without_a_traceback() -> None:
+    deep: Any = "x"
+    for _ in range(5000):
+        deep = {"ex:n": deep}
+    (problem,) = problems_of(document([dict(EVENT, **{"ex:n": deep})]))
+    assert problem.field.startswith("epcisBody.eventList[0].ex:n.ex:n")
+    assert problem.reason == "nests deeper than 32 levels of objects and lists"
+
+
+def test_sgln_without_extension() -> None:
+    assert problems_of(document([dict(EVENT, readPoint={"id": "urn:epc:id:sgln:0614141.07346"})]))[
+        0
+    ] == FieldProblem(
+        "epcisBody.eventList[0].readPoint.id",
+        "a sgln EPC URI names one instance and needs its extension ('0' for none)",
+    )
