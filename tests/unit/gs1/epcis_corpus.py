@@ -320,6 +320,44 @@ def _extensions(r: random.Random, chance: float) -> dict[str, Any]:
     return {_ext_name(r): _ext_value(r) for _ in range(r.randint(1, 3))}
 
 
+def _sensor_report_extras(r: random.Random) -> list[tuple[str, Any]]:
+    return [
+        ("exception", r.choice(["ALARM_CONDITION", "ERROR_CONDITION"])),
+        ("component", r.choice(["x", "y", "axial_distance", "https://example.com/comp/q"])),
+        ("deviceID", "urn:example:dev:" + str(r.randrange(99))),
+        ("deviceMetadata", "https://example.com/dev/meta"),
+        ("rawData", "https://example.com/raw/" + str(r.randrange(99))),
+        ("dataProcessingMethod", "https://example.com/method/avg"),
+        ("bizRules", "https://example.com/rules/1"),
+        ("time", _time(r)[0]),
+        ("microorganism", "https://www.ncbi.nlm.nih.gov/taxonomy/1496"),
+        ("chemicalSubstance", "https://identifiers.org/inchikey:CZMRCDWAGMRECN-UGDNZRGBSA-N"),
+        ("coordinateReferenceSystem", "http://www.opengis.net/def/crs/EPSG/0/4979"),
+        ("stringValue", "SV" + str(r.randrange(99))),
+        ("booleanValue", r.choice([True, False])),
+        ("hexBinaryValue", "C0FFEE"),
+        ("uriValue", "https://example.com/v/1"),
+        ("minValue", r.choice([1, 1.5, -3])),
+        ("maxValue", r.choice([9, 12.25])),
+        ("meanValue", 4.5),
+        ("sDev", 0.25),
+        ("percRank", 50),
+        ("percValue", 7.5),
+    ]
+
+
+def _sensor_metadata_extras(r: random.Random) -> list[tuple[str, Any]]:
+    return [
+        ("startTime", _time(r)[0]),
+        ("endTime", _time(r)[0]),
+        ("deviceID", "urn:example:dev:" + str(r.randrange(99))),
+        ("deviceMetadata", "https://example.com/dev/meta"),
+        ("rawData", "https://example.com/raw/1"),
+        ("dataProcessingMethod", "https://example.com/method/avg"),
+        ("bizRules", "https://example.com/rules/2"),
+    ]
+
+
 def rich_event(r: random.Random) -> dict[str, Any]:
     """A random valid event with every optional part at some rate: every identifier scheme
     in URN or Digital Link form, quantities, sources and destinations, business
@@ -359,9 +397,15 @@ def rich_event(r: random.Random) -> dict[str, Any]:
              "value": round(r.uniform(-20, 40), 1), "uom": "CEL", **_extensions(r, 0.3)}
             for _ in range(r.randint(1, 3))
         ]  # fmt: skip
+        for report in reports:
+            report.update(r.sample(_sensor_report_extras(r), r.randint(0, 4)))
         element: dict[str, Any] = {"sensorReport": reports, **_extensions(r, 0.3)}
         if r.random() < 0.7:
-            element["sensorMetadata"] = {"time": _time(r)[0], **_extensions(r, 0.4)}
+            element["sensorMetadata"] = {
+                "time": _time(r)[0],
+                **dict(r.sample(_sensor_metadata_extras(r), r.randint(0, 3))),
+                **_extensions(r, 0.4),
+            }
         event["sensorElementList"] = [element]
     if r.random() < 0.2:
         event["certificationInfo"] = "https://example.com/cert/" + str(r.randrange(99))
