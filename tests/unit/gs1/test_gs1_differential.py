@@ -230,3 +230,35 @@ def test_departure_grai_with_a_12_digit_company_prefix() -> None:
         pattern = f"urn:epc:idpat:{scheme}:123456789012..*"
         assert normaliser(pattern) is None
         assert canonical_id(pattern) == f"https://id.gs1.org/{ai}1234567890128"
+
+
+def _other_forms(value: Any, key: str = "") -> Any:
+    """The same event written differently: every EPC URI as its Digital Link (and every
+    Digital Link on another host with short names), CBV words as compact IRIs."""
+    from xinlian.gs1.identifiers import to_digital_link
+
+    if isinstance(value, dict):
+        return {k: _other_forms(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_other_forms(v, key) for v in value]
+    if not isinstance(value, str):
+        return value
+    if key == "bizStep" and ":" not in value:
+        return "cbv:BizStep-" + value
+    if key == "disposition" and ":" not in value:
+        return "cbv:Disp-" + value
+    link = to_digital_link(value) if value.startswith("urn:epc:") else None
+    if link is not None:
+        return link
+    if value.startswith("https://id.gs1.org/01/"):
+        return value.replace("https://id.gs1.org/01/", "https://example.com/shop/gtin/", 1)
+    return value
+
+
+@FAST
+@given(events)
+def test_forms_of_identifiers_and_terms_do_not_change_the_hash(event: dict[str, Any]) -> None:
+    ns = namespaces_of(document([event], PREFIXES))
+    other = _other_forms(event)
+    parse_document(document([other], PREFIXES))
+    assert event_hash(other, ns) == event_hash(event, ns)
