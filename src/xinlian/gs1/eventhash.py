@@ -137,7 +137,6 @@ ORDER: Order = (
 EXCLUDED = frozenset({"type", "eventID", "recordTime", "errorDeclaration", "@context"})
 #: Pair lists: each entry renders its ``type`` first, then the rest (see ``_pair``).
 _PAIR_LISTS = frozenset({"bizTransactionList", "sourceList", "destinationList"})
-_PAIR_NAMES = frozenset({"bizTransaction", "source", "destination"})
 #: Fields whose values are CBV or GS1 vocabulary terms (bare words are expanded):
 #: the field's path of JSON names -> vocabulary.
 _VOCAB_FIELDS = {

@@ -262,3 +262,13 @@ def test_forms_of_identifiers_and_terms_do_not_change_the_hash(event: dict[str, 
     other = _other_forms(event)
     parse_document(document([other], PREFIXES))
     assert event_hash(other, ns) == event_hash(event, ns)
+
+
+def test_departure_unsorted_objects_holding_a_source_member() -> None:
+    """The reference keeps the JSON key order of any object with a member named
+    ``bizTransaction``, ``source`` or ``destination`` (meant for the pair lists), even
+    inside an extension; Xinlian sorts extension members wherever they are."""
+    a = dict(BASE, **{"ex:trip": {"source": "A", "leg": "1"}})
+    b = dict(BASE, **{"ex:trip": {"leg": "1", "source": "A"}})
+    assert theirs(a) != theirs(b)
+    assert ours(a) == ours(b)
