@@ -23,10 +23,12 @@ treats URIs that carry no GS1 key.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
     "DL_ROOT",
+    "EPC_SCHEMES",
     "IdentifierError",
     "IndustrialId",
     "canonical_id",
@@ -37,6 +39,7 @@ __all__ = [
     "location_parent",
     "parse_ii_id",
     "to_digital_link",
+    "to_epc_urn",
 ]
 
 DL_ROOT = "https://id.gs1.org"
@@ -97,16 +100,12 @@ def _cp_ref(total: int) -> str:
 
 _CP_IR13 = _cp_ref(13)
 _CP_REF12 = _cp_ref(12)
-_CP_SSCC = _cp_ref(17)
-
-_SGTIN = re.compile(rf"urn:epc:id:sgtin:{_CP_IR13}\.({_XCHAR}{{1,20}})")
-_LGTIN = re.compile(rf"urn:epc:class:lgtin:{_CP_IR13}\.({_XCHAR}{{1,20}})")
-_SGTIN_PAT = re.compile(rf"urn:epc:idpat:sgtin:{_CP_IR13}\.\*")
-_SSCC = re.compile(rf"urn:epc:id:sscc:{_CP_SSCC}")
-_SGLN = re.compile(rf"urn:epc:id:sgln:{_CP_REF12}\.({_XCHAR}{{1,20}})")
-_PGLN = re.compile(rf"urn:epc:id:pgln:{_CP_REF12}")
-_GRAI = re.compile(rf"urn:epc:id:grai:{_CP_REF12}\.({_XCHAR}{{1,16}})")
-_GIAI = re.compile(r"urn:epc:id:giai:(\d{6,12})\.(" + _XCHAR + r"{1,24})")
+_CP_REF16 = _cp_ref(16)
+_CP_REF17 = _cp_ref(17)
+_X = rf"(?:{_XCHAR})"
+# One character of a CPI component reference (TDS: digits, upper-case letters, '-', and the
+# %-escaped '#' and '/').
+_CPREF_CHAR = r"(?:%2[3dfDF]|%3[0-9]|%4[1-9A-Fa-f]|%5[0-9Aa]|[0-9A-Z-])"
 
 
 def _pct(text: str) -> str:
@@ -130,32 +129,107 @@ def _gtin_of(cp_ir: str) -> str:
     return raw + str(check_digit(raw))
 
 
+def _key_of(cp_ref: str) -> str:
+    """A GLN-like key (company prefix, reference, check digit) of ``CP.REF``."""
+    raw = cp_ref.replace(".", "")
+    return raw + str(check_digit(raw))
+
+
+def _sscc_of(cp_ref: str) -> str:
+    cp, ref = cp_ref.split(".")
+    raw = ref[:1] + cp + ref[1:]
+    return raw + str(check_digit(raw))
+
+
+def _units(text: str) -> int:
+    """The number of characters an EPC URI component stands for (``%xx`` counts one)."""
+    return len(re.findall(_XCHAR, text))
+
+
+def _giai(m: re.Match[str]) -> str | None:
+    if len(m[1]) + _units(m[2]) > 30:
+        return None
+    return f"{DL_ROOT}/8004/{m[1]}{_pct(m[2])}"
+
+
+def _ginc(m: re.Match[str]) -> str | None:
+    if len(m[1]) + _units(m[2]) > 30:
+        return None
+    return f"{DL_ROOT}/401/{m[1]}{_pct(m[2])}"
+
+
+def _cpi(m: re.Match[str], serial: str | None) -> str | None:
+    if len(m[1]) + len(re.findall(_CPREF_CHAR, m[2])) > 30:
+        return None
+    path = f"{DL_ROOT}/8010/{_pct(m[1] + m[2])}"
+    return path if serial is None else f"{path}/8011/{serial}"
+
+
+def _sgln(m: re.Match[str]) -> str:
+    gln = _key_of(m[1])
+    return f"{DL_ROOT}/414/{gln}" if m[2] == "0" else f"{DL_ROOT}/414/{gln}/254/{_pct(m[2])}"
+
+
+#: Every EPC URI scheme with a GS1 Digital Link equivalent (TDS 2.0 section 6 and the CBV
+#: canonical mapping): the URI's pattern and its canonical Digital Link. Instance-level
+#: identifiers (``urn:epc:id:``) need their serial; class-level ones are
+#: ``urn:epc:class:lgtin:`` (a lot) and the ``urn:epc:idpat:...:*`` patterns (a key only).
+_EPC: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]], ...] = (
+    (re.compile(rf"urn:epc:id:sgtin:{_CP_IR13}\.({_X}{{1,20}})"),
+     lambda m: f"{DL_ROOT}/01/{_gtin_of(m[1])}/21/{_pct(m[2])}"),
+    (re.compile(rf"urn:epc:id:sscc:{_CP_REF17}"),
+     lambda m: f"{DL_ROOT}/00/{_sscc_of(m[1])}"),
+    (re.compile(rf"urn:epc:id:sgln:{_CP_REF12}\.({_X}{{1,20}})"), _sgln),
+    (re.compile(rf"urn:epc:id:grai:{_CP_REF12}\.({_X}{{1,16}})"),
+     lambda m: f"{DL_ROOT}/8003/0{_key_of(m[1])}{_pct(m[2])}"),
+    (re.compile(rf"urn:epc:id:giai:(\d{{6,12}})\.({_X}{{1,24}})"), _giai),
+    (re.compile(rf"urn:epc:id:gsrn:{_CP_REF17}"),
+     lambda m: f"{DL_ROOT}/8018/{_key_of(m[1])}"),
+    (re.compile(rf"urn:epc:id:gsrnp:{_CP_REF17}"),
+     lambda m: f"{DL_ROOT}/8017/{_key_of(m[1])}"),
+    (re.compile(rf"urn:epc:id:gdti:{_CP_REF12}\.({_X}{{1,17}})"),
+     lambda m: f"{DL_ROOT}/253/{_key_of(m[1])}{_pct(m[2])}"),
+    (re.compile(rf"urn:epc:id:cpi:(\d{{6,12}})\.({_CPREF_CHAR}{{1,24}})\.(\d{{1,12}})"),
+     lambda m: _cpi(m, m[3])),
+    (re.compile(rf"urn:epc:id:sgcn:{_CP_REF12}\.(\d{{1,12}})"),
+     lambda m: f"{DL_ROOT}/255/{_key_of(m[1])}{m[2]}"),
+    (re.compile(rf"urn:epc:id:ginc:(\d{{6,12}})\.({_X}{{1,24}})"), _ginc),
+    (re.compile(rf"urn:epc:id:gsin:{_CP_REF16}"),
+     lambda m: f"{DL_ROOT}/402/{_key_of(m[1])}"),
+    (re.compile(rf"urn:epc:id:itip:{_CP_IR13}\.(\d\d)\.(\d\d)\.({_X}{{1,20}})"),
+     lambda m: f"{DL_ROOT}/8006/{_gtin_of(m[1])}{m[2]}{m[3]}/21/{_pct(m[4])}"),
+    (re.compile(rf"urn:epc:id:upui:{_CP_IR13}\.({_X}{{1,28}})"),
+     lambda m: f"{DL_ROOT}/01/{_gtin_of(m[1])}/235/{_pct(m[2])}"),
+    (re.compile(rf"urn:epc:id:pgln:{_CP_REF12}"),
+     lambda m: f"{DL_ROOT}/417/{_key_of(m[1])}"),
+    (re.compile(rf"urn:epc:class:lgtin:{_CP_IR13}\.({_X}{{1,20}})"),
+     lambda m: f"{DL_ROOT}/01/{_gtin_of(m[1])}/10/{_pct(m[2])}"),
+    (re.compile(rf"urn:epc:idpat:sgtin:{_CP_IR13}\.\*"),
+     lambda m: f"{DL_ROOT}/01/{_gtin_of(m[1])}"),
+    (re.compile(rf"urn:epc:idpat:grai:{_CP_REF12}\.\*"),
+     lambda m: f"{DL_ROOT}/8003/0{_key_of(m[1])}"),
+    (re.compile(rf"urn:epc:idpat:gdti:{_CP_REF12}\.\*"),
+     lambda m: f"{DL_ROOT}/253/{_key_of(m[1])}"),
+    (re.compile(rf"urn:epc:idpat:sgcn:{_CP_REF12}\.\*"),
+     lambda m: f"{DL_ROOT}/255/{_key_of(m[1])}"),
+    (re.compile(rf"urn:epc:idpat:cpi:(\d{{6,12}})\.({_CPREF_CHAR}{{1,24}})\.\*"),
+     lambda m: _cpi(m, None)),
+    (re.compile(rf"urn:epc:idpat:itip:{_CP_IR13}\.(\d\d)\.(\d\d)\.\*"),
+     lambda m: f"{DL_ROOT}/8006/{_gtin_of(m[1])}{m[2]}{m[3]}"),
+    (re.compile(rf"urn:epc:idpat:upui:{_CP_IR13}\.\*"),
+     lambda m: f"{DL_ROOT}/01/{_gtin_of(m[1])}"),
+)  # fmt: skip
+#: The schemes above by name (``sgtin``, ``class:lgtin``, ``idpat:sgtin`` ...).
+EPC_SCHEMES = tuple(
+    (parts[3] if parts[2] == "id" else f"{parts[2]}:{parts[3]}")
+    for parts in (p.pattern.split(":") for p, _ in _EPC)
+)
+
+
 def _epc_to_dl(uri: str) -> str | None:
-    if m := _SGTIN.fullmatch(uri):
-        return f"{DL_ROOT}/01/{_gtin_of(m[1])}/21/{_pct(m[2])}"
-    if m := _LGTIN.fullmatch(uri):
-        return f"{DL_ROOT}/01/{_gtin_of(m[1])}/10/{_pct(m[2])}"
-    if m := _SGTIN_PAT.fullmatch(uri):
-        return f"{DL_ROOT}/01/{_gtin_of(m[1])}"
-    if m := _SSCC.fullmatch(uri):
-        cp, ref = m[1].split(".")
-        raw = ref[:1] + cp + ref[1:]
-        return f"{DL_ROOT}/00/{raw}{check_digit(raw)}"
-    if m := _SGLN.fullmatch(uri):
-        cp, ref = m[1].split(".")
-        gln = cp + ref
-        gln += str(check_digit(gln))
-        ext = m[2]
-        return f"{DL_ROOT}/414/{gln}" if ext == "0" else f"{DL_ROOT}/414/{gln}/254/{_pct(ext)}"
-    if m := _PGLN.fullmatch(uri):
-        cp, ref = m[1].split(".")
-        return f"{DL_ROOT}/417/{cp + ref}{check_digit(cp + ref)}"
-    if m := _GRAI.fullmatch(uri):
-        cp, ref = m[1].split(".")
-        raw = "0" + cp + ref
-        return f"{DL_ROOT}/8003/{raw}{check_digit(raw)}{_pct(m[2])}"
-    if m := _GIAI.fullmatch(uri):
-        return f"{DL_ROOT}/8004/{m[1]}{_pct(m[2])}"
+    for pattern, build in _EPC:
+        if m := pattern.fullmatch(uri):
+            return build(m)
     return None
 
 
@@ -163,18 +237,30 @@ def _epc_to_dl(uri: str) -> str | None:
 
 _SHORT = {
     "gtin": "01",
-    "sscc": "00",
+    "itip": "8006",
+    "cpid": "8010",
     "gln": "414",
     "party": "417",
+    "gsrnp": "8017",
+    "gsrn": "8018",
+    "gcn": "255",
+    "sscc": "00",
+    "gdti": "253",
+    "ginc": "401",
+    "gsin": "402",
     "grai": "8003",
     "giai": "8004",
     "cpv": "22",
     "lot": "10",
     "ser": "21",
 }
+_KEYS = "00|01|253|255|401|402|414|417|8003|8004|8006|8010|8017|8018"
 _DL_SHAPE = re.compile(
-    r"https?://[^/?#]*((?:/[^/?#]*)*?)/(00|01|414|417|8003|8004|gtin|sscc|gln|party|grai|giai)"
-    r"/(\d{4}[^/?#]*)((?:/[^/?#]+/[^/?#]+)*)(\?[^#]*)?"
+    r"https?://[^/?#]*((?:/[^/?#]*)*?)/("
+    + _KEYS
+    + "|"
+    + "|".join(k for k, v in _SHORT.items() if v not in ("22", "10", "21"))
+    + r")/(\d{4}[^/?#]+)((?:/[^/?#]+/[^/?#]+)*)(\?[^#]*)?(#.*)?"
 )
 # Characters a canonical Digital Link value may hold (what the reference normaliser keeps).
 _V = r"[\x22\x27\x2D\x2E\x30-\x39\x3B-\x3F\x41-\x5A\x5F\x61-\x7A]"
@@ -184,11 +270,22 @@ _CANONICAL = (
     re.compile(rf"/01/\d{{14}}/10/{_V}{{0,20}}"),
     re.compile(r"/01/\d{14}"),
     re.compile(rf"/01/\d{{14}}/235/{_V}{{0,28}}"),
+    re.compile(rf"/253/\d{{13}}{_V}{{0,17}}"),
+    re.compile(r"/255/\d{13}\d{0,12}"),
+    re.compile(rf"/401/{_V}{{0,30}}"),
+    re.compile(r"/402/\d{17}"),
     re.compile(r"/414/\d{13}"),
     re.compile(rf"/414/\d{{13}}/254/{_V}{{0,20}}"),
     re.compile(r"/417/\d{13}"),
     re.compile(rf"/8003/\d{{14}}{_V}{{0,16}}"),
     re.compile(rf"/8004/{_V}{{0,30}}"),
+    re.compile(rf"/8006/\d{{18}}/21/{_V}{{0,20}}"),
+    re.compile(rf"/8006/\d{{18}}/10/{_V}{{0,20}}"),
+    re.compile(r"/8006/\d{18}"),
+    re.compile(r"/8010/[\x23\x2D\x2F\x30-\x39\x41-\x5A]{0,30}/8011/\d{0,12}"),
+    re.compile(r"/8010/[\x23\x2D\x2F\x30-\x39\x41-\x5A]{0,30}"),
+    re.compile(r"/8017/\d{18}"),
+    re.compile(r"/8018/\d{18}"),
 )
 
 
@@ -202,10 +299,12 @@ def _dl_to_canonical(uri: str) -> str | None:
     qualifiers = [(_SHORT.get(pairs[i], pairs[i]), pairs[i + 1]) for i in range(0, len(pairs), 2)]
     if key == "01" and value.isdigit():
         value = value.zfill(14) if len(value) in (8, 12, 13) else value
-    qualifiers = [(ai, v) for ai, v in qualifiers if ai != "22"]
-    ais = [ai for ai, _ in qualifiers]
-    if key == "01" and ais == ["10", "21"]:
-        qualifiers = qualifiers[1:]
+    if key in ("01", "8006"):
+        if any(ai == "22" and not re.fullmatch(f"{_V}{{0,20}}", v) for ai, v in qualifiers):
+            return None  # not a CPV a Digital Link may carry
+        qualifiers = [(ai, v) for ai, v in qualifiers if ai != "22"]  # no CPV
+        if [ai for ai, _ in qualifiers] == ["10", "21"]:
+            qualifiers = qualifiers[1:]  # the serial alone names the instance
     path = f"/{key}/{value}" + "".join(f"/{ai}/{v}" for ai, v in qualifiers)
     if not any(p.fullmatch(path) for p in _CANONICAL):
         return None
@@ -226,9 +325,93 @@ def to_digital_link(uri: str) -> str | None:
     return None
 
 
+_UNPCT = {code: char for char, code in (
+    ("!", "%21"), ("(", "%28"), (")", "%29"), ("*", "%2A"), ("+", "%2B"), (",", "%2C"),
+    (":", "%3A"),
+)}  # fmt: skip
+
+
+def _unpct(text: str) -> str:
+    return re.sub(r"%2[189ABC]|%3A", lambda m: _UNPCT[m[0]], text)
+
+
+def to_epc_urn(uri: str, company_prefix_length: int) -> str | None:
+    """The EPC URI of a GS1 key (any form :func:`to_digital_link` reads), given the length
+    of its GS1 company prefix (a Digital Link does not carry it); None if the key has no
+    EPC URI (a lot of an ITIP, a CPV) or the length does not fit."""
+    dl = to_digital_link(uri)
+    n = company_prefix_length
+    if dl is None or not 6 <= n <= 12:
+        return None
+    parts = dl[len(DL_ROOT) + 1 :].split("/")
+    key, v, quals = parts[0], parts[1], dict(zip(parts[2::2], parts[3::2], strict=True))
+
+    def cp_ir(gtin: str) -> str:  # GTIN-14 -> CP.IR (indicator first)
+        return f"{gtin[1 : 1 + n]}.{gtin[0]}{gtin[1 + n : 13]}"
+
+    def cp_ref(digits: str, total: int) -> str:  # key without check digit -> CP.REF
+        return f"{digits[:n]}.{digits[n:total]}"
+
+    if key == "01":
+        if "21" in quals:
+            return f"urn:epc:id:sgtin:{cp_ir(v)}.{_unpct(quals['21'])}"
+        if "10" in quals:
+            return f"urn:epc:class:lgtin:{cp_ir(v)}.{_unpct(quals['10'])}"
+        if "235" in quals:
+            return f"urn:epc:id:upui:{cp_ir(v)}.{_unpct(quals['235'])}"
+        return f"urn:epc:idpat:sgtin:{cp_ir(v)}.*"
+    if key == "00":
+        return f"urn:epc:id:sscc:{v[1 : 1 + n]}.{v[0]}{v[1 + n : 17]}"
+    if key == "414":
+        ext = _unpct(quals.get("254", "0"))
+        return f"urn:epc:id:sgln:{cp_ref(v, 12)}.{ext}"
+    simple = {"417": ("pgln", 12), "8018": ("gsrn", 17), "8017": ("gsrnp", 17),
+              "402": ("gsin", 16)}  # fmt: skip
+    if key in simple:
+        return f"urn:epc:id:{simple[key][0]}:{cp_ref(v, simple[key][1])}"
+    if key in ("8004", "401"):
+        scheme = "giai" if key == "8004" else "ginc"
+        return f"urn:epc:id:{scheme}:{v[:n]}.{_unpct(v[n:])}" if len(v) > n else None
+    if key in ("8003", "253", "255"):
+        head = v[1:13] if key == "8003" else v[:12]
+        serial = v[14:] if key == "8003" else v[13:]
+        scheme = {"8003": "grai", "253": "gdti", "255": "sgcn"}[key]
+        if not serial:
+            return f"urn:epc:idpat:{scheme}:{cp_ref(head, 12)}.*"
+        return f"urn:epc:id:{scheme}:{cp_ref(head, 12)}.{_unpct(serial)}"
+    if key == "8006":
+        base = f"{cp_ir(v[:14])}.{v[14:16]}.{v[16:18]}"
+        if "21" in quals:
+            return f"urn:epc:id:itip:{base}.{_unpct(quals['21'])}"
+        return None if quals else f"urn:epc:idpat:itip:{base}.*"
+    if key == "8010":
+        if len(v) <= n:
+            return None
+        if "8011" in quals:
+            return f"urn:epc:id:cpi:{v[:n]}.{v[n:]}.{quals['8011']}"
+        return f"urn:epc:idpat:cpi:{v[:n]}.{v[n:]}.*"
+    return None
+
+
 def canonical_id(uri: str) -> str:
     """``uri`` in canonical Digital Link form if it carries a GS1 key, else unchanged."""
     return to_digital_link(uri) or uri
+
+
+#: Digital Link keys with a check digit: AI -> (digits up to the check digit, key name).
+_CHECKED_KEYS = {
+    "00": (18, "SSCC"),
+    "01": (14, "GTIN"),
+    "253": (13, "GDTI"),
+    "255": (13, "GCN"),
+    "402": (17, "GSIN"),
+    "414": (13, "GLN"),
+    "417": (13, "GLN"),
+    "8003": (14, "GRAI"),
+    "8006": (14, "ITIP"),
+    "8017": (18, "GSRN-P"),
+    "8018": (18, "GSRN"),
+}
 
 
 def is_gs1_key(uri: str) -> str | None:
@@ -238,12 +421,14 @@ def is_gs1_key(uri: str) -> str | None:
         return None
     parts = uri[len(DL_ROOT) + 1 :].split("/")
     key, value = parts[0], parts[1] if len(parts) > 1 else ""
-    width = {"00": 18, "01": 14, "414": 13, "417": 13, "8003": 14}.get(key)
-    if width is None:
+    width, what = _CHECKED_KEYS.get(key, (0, ""))
+    if not width:
         return None
     digits = value[:width]
+    if len(digits) < width or not digits.isdigit():
+        return f"{what} {digits!r} is not {width} digits"
     try:
-        _checked(digits, {"00": "SSCC", "01": "GTIN", "8003": "GRAI"}.get(key, "GLN"))
+        _checked(digits, what)
     except IdentifierError as exc:
         return str(exc)
     return None

@@ -8,11 +8,20 @@ context (``cbv:BizStep-``, ``cbv:Disp-``, ``gs1:`` ...).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["PREFIX", "expand_term", "schema_document", "short_term", "terms"]
+__all__ = [
+    "PREFIX",
+    "expand_compact",
+    "expand_term",
+    "schema_document",
+    "short_term",
+    "standard_prefixes",
+    "terms",
+]
 
 #: Web-URI prefix of each vocabulary (the schema definition names are the keys).
 PREFIX = {
@@ -36,6 +45,29 @@ def schema_document() -> dict[str, Any]:
 
 
 @cache
+def standard_prefixes() -> dict[str, str]:
+    """The prefixes of the vendored EPCIS 2.0 JSON-LD context (``cbv``, ``gs1``,
+    ``epcis``, ``cbvmda``, ``rdfs``, ``owl``, ``xsd``, ``dcterms``): prefix -> IRI."""
+    raw = resources.files("xinlian.gs1").joinpath("schema/epcis-context.jsonld").read_text()
+    context = json.loads(raw)["@context"]
+    return {
+        k: v
+        for k, v in context.items()
+        if isinstance(v, str) and v.endswith(("/", "#", ":")) and not v.startswith("@")
+    }
+
+
+def expand_compact(text: str, namespaces: Mapping[str, str]) -> str:
+    """A compact IRI ``prefix:local`` expanded with the document's prefixes, else with the
+    standard EPCIS context's; any other text unchanged."""
+    prefix, sep, local = text.partition(":")
+    if not sep or local.startswith("//"):
+        return text
+    iri = namespaces.get(prefix) or standard_prefixes().get(prefix)
+    return iri + local if iri is not None else text
+
+
+@cache
 def terms(vocabulary: str) -> frozenset[str]:
     """The bare words of a vocabulary (a key of :data:`PREFIX`)."""
     definition = schema_document()["definitions"][vocabulary]
@@ -52,6 +84,7 @@ def expand_term(vocabulary: str, text: str) -> str:
 
 def short_term(vocabulary: str, uri: str) -> str:
     """The bare word of a CBV web URI or URN of ``vocabulary`` if it is one, else ``uri``."""
+    uri = expand_compact(uri, {})
     prefix = PREFIX[vocabulary]
     word = uri[len(prefix) :] if uri.startswith(prefix) else uri
     urn = {

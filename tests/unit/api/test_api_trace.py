@@ -152,7 +152,7 @@ def test_invalid_documents_name_the_field(live_node: Any, captured: SampleChain)
     assert r.status_code == 400 and r.json()["reason"] == "invalid_epcis"
     expected = {
         "field": "epcisBody.eventList[0].action",
-        "reason": "'MOVE' is not one of ['OBSERVE', 'ADD', 'DELETE']",
+        "reason": "'MOVE' is not one of 'OBSERVE', 'ADD', 'DELETE'",
     }
     assert expected in r.json()["errors"]
     ok = httpx.post(

@@ -123,7 +123,7 @@ def random_event(r: random.Random) -> dict[str, Any]:
     event["bizStep"] = r.choice(BIZ_STEPS)
     if r.random() < 0.8:
         event["disposition"] = r.choice(DISPOSITIONS)
-    if r.random() < 0.2:
+    if r.random() < 0.2 and kind in ("ObjectEvent", "TransformationEvent"):
         event["persistentDisposition"] = {
             "set": ["https://ref.gs1.org/cbv/Disp-completeness_verified"],
             "unset": ["https://ref.gs1.org/cbv/Disp-completeness_inferred"],
@@ -198,12 +198,220 @@ def rewrite(event: dict[str, Any], r: random.Random) -> dict[str, Any]:
     return dict(items)
 
 
-def document(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """An EPCIS 2.0 document carrying ``events`` (extension prefix ``ex``)."""
+def document(
+    events: list[dict[str, Any]], prefixes: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An EPCIS 2.0 document carrying ``events`` (extension prefix ``ex`` and ``prefixes``)."""
     return {
-        "@context": [CONTEXT, {"ex": NAMESPACE}],
+        "@context": [CONTEXT, {"ex": NAMESPACE, **(prefixes or {})}],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": "2024-06-01T00:00:00Z",
         "epcisBody": {"eventList": events},
     }
+
+
+# RICH EVENTS: every identifier scheme, extensions in every placement
+
+HASH_NAMESPACE = "https://example.com/h#"
+PREFIXES = {"h": HASH_NAMESPACE}
+
+
+def _digits(r: random.Random, n: int) -> str:
+    return "".join(r.choice("0123456789") for _ in range(n))
+
+
+def _serial(r: random.Random, n: int) -> str:
+    return "".join(r.choice(SERIAL_CHARS) for _ in range(r.randint(1, n)))
+
+
+def _with_check(digits: str) -> str:
+    return digits + str(check_digit(digits))
+
+
+def any_id(r: random.Random, kinds: tuple[str, ...]) -> tuple[str, str]:
+    """An identifier of one of ``kinds`` as (EPC URI, canonical Digital Link), built from
+    TDS 2.0 (company prefixes of 6-11 digits)."""
+    kind = r.choice(kinds)
+    n = r.randint(6, 11)
+    cp = _digits(r, n)
+    ir, ref = _digits(r, 13 - n), _digits(r, 12 - n)
+    gtin = _with_check(ir[0] + cp + ir[1:])
+    key12 = _with_check(cp + ref)
+    s = _serial(r, 12)
+    dl = "https://id.gs1.org"
+    table = {
+        "sgtin": (f"urn:epc:id:sgtin:{cp}.{ir}.{s}", f"{dl}/01/{gtin}/21/{s}"),
+        "lgtin": (f"urn:epc:class:lgtin:{cp}.{ir}.{s}", f"{dl}/01/{gtin}/10/{s}"),
+        "idpat:sgtin": (f"urn:epc:idpat:sgtin:{cp}.{ir}.*", f"{dl}/01/{gtin}"),
+        "sscc": (f"urn:epc:id:sscc:{cp}.{ir[0]}{_digits(r, 16 - n)}", ""),
+        "sgln": (f"urn:epc:id:sgln:{cp}.{ref}.{s}", f"{dl}/414/{key12}/254/{s}"),
+        "pgln": (f"urn:epc:id:pgln:{cp}.{ref}", f"{dl}/417/{key12}"),
+        "grai": (f"urn:epc:id:grai:{cp}.{ref}.{s}", f"{dl}/8003/0{key12}{s}"),
+        "giai": (f"urn:epc:id:giai:{cp}.{s}", f"{dl}/8004/{cp}{s}"),
+        "gsrn": (f"urn:epc:id:gsrn:{cp}.{_digits(r, 17 - n)}", ""),
+        "gsrnp": (f"urn:epc:id:gsrnp:{cp}.{_digits(r, 17 - n)}", ""),
+        "gdti": (f"urn:epc:id:gdti:{cp}.{ref}.{s}", f"{dl}/253/{key12}{s}"),
+        "cpi": (f"urn:epc:id:cpi:{cp}.{_digits(r, 3)}A-B.{_digits(r, 4)}", ""),
+        "sgcn": (f"urn:epc:id:sgcn:{cp}.{ref}.{_digits(r, 5)}", ""),
+        "ginc": (f"urn:epc:id:ginc:{cp}.{s}", f"{dl}/401/{cp}{s}"),
+        "gsin": (f"urn:epc:id:gsin:{cp}.{_digits(r, 16 - n)}", ""),
+        "itip": (f"urn:epc:id:itip:{cp}.{ir}.01.02.{s}", f"{dl}/8006/{gtin}0102/21/{s}"),
+        "upui": (f"urn:epc:id:upui:{cp}.{ir}.{s}", f"{dl}/01/{gtin}/235/{s}"),
+        "idpat:grai": (f"urn:epc:idpat:grai:{cp}.{ref}.*", f"{dl}/8003/0{key12}"),
+        "idpat:gdti": (f"urn:epc:idpat:gdti:{cp}.{ref}.*", f"{dl}/253/{key12}"),
+        "idpat:itip": (f"urn:epc:idpat:itip:{cp}.{ir}.01.02.*", f"{dl}/8006/{gtin}0102"),
+    }
+    urn, link = table[kind]
+    if not link:  # keys whose digits are laid out differently: build from the URN parts
+        body = urn.split(":")[4]
+        head, tail = body.split(".", 1)
+        if kind == "sscc":
+            link = f"{dl}/00/{_with_check(tail[0] + head + tail[1:])}"
+        elif kind in ("gsrn", "gsrnp", "gsin"):
+            ai = {"gsrn": "8018", "gsrnp": "8017", "gsin": "402"}[kind]
+            link = f"{dl}/{ai}/{_with_check(head + tail)}"
+        elif kind == "cpi":
+            cpref, serial = tail.split(".")
+            link = f"{dl}/8010/{head}{cpref}/8011/{serial}"
+        elif kind == "sgcn":
+            cr, serial = tail.split(".")
+            link = f"{dl}/255/{_with_check(head + cr)}{serial}"
+    return urn, link
+
+
+INSTANCE_KINDS = ("sgtin", "sscc", "grai", "giai", "gsrn", "gsrnp", "gdti", "cpi", "sgcn",
+                  "ginc", "gsin", "itip", "upui")  # fmt: skip
+CLASS_KINDS = ("lgtin", "idpat:sgtin", "idpat:grai", "idpat:gdti", "idpat:itip")
+
+
+def _pick(r: random.Random, kinds: tuple[str, ...]) -> str:
+    return r.choice(any_id(r, kinds))
+
+
+def _ext_value(r: random.Random, depth: int = 0) -> Any:
+    """A random extension value: scalars of every JSON type, URIs and EPCs, times,
+    nested elements, lists of elements and lists of scalars."""
+    roll = r.random()
+    if depth < 2 and roll < 0.15:
+        return {_ext_name(r): _ext_value(r, depth + 1) for _ in range(r.randint(1, 3))}
+    if depth < 2 and roll < 0.25:
+        return [{_ext_name(r): _ext_value(r, depth + 1)} for _ in range(r.randint(1, 3))]
+    if roll < 0.32:
+        return [f"V{r.randrange(10**4)}" for _ in range(r.randint(1, 3))]
+    choices: list[Any] = [
+        f"V{r.randrange(10**6)}", r.randint(-10**6, 10**6), round(r.uniform(-1000, 1000), 2),
+        r.choice([True, False]), f"{r.randrange(10**4)}.{r.randrange(100):02d}",
+        _pick(r, INSTANCE_KINDS), "2024-05-01T08:00:00.250+08:00", "urn:example:x:1",
+        "https://example.com/things/7", " padded ", "",
+    ]  # fmt: skip
+    return r.choice(choices)
+
+
+def _ext_name(r: random.Random) -> str:
+    prefix = r.choice(["ex", "ex", "h"])
+    local = r.choice(["note", "grade", "batch", "itemList", "part", "temp", "origin", "tag"])
+    return f"{prefix}:{local}{r.choice(['', '', '2', 'X'])}"
+
+
+def _extensions(r: random.Random, chance: float) -> dict[str, Any]:
+    if r.random() >= chance:
+        return {}
+    return {_ext_name(r): _ext_value(r) for _ in range(r.randint(1, 3))}
+
+
+def _sensor_report_extras(r: random.Random) -> list[tuple[str, Any]]:
+    return [
+        ("exception", r.choice(["ALARM_CONDITION", "ERROR_CONDITION"])),
+        ("component", r.choice(["x", "y", "axial_distance", "https://example.com/comp/q"])),
+        ("deviceID", "urn:example:dev:" + str(r.randrange(99))),
+        ("deviceMetadata", "https://example.com/dev/meta"),
+        ("rawData", "https://example.com/raw/" + str(r.randrange(99))),
+        ("dataProcessingMethod", "https://example.com/method/avg"),
+        ("bizRules", "https://example.com/rules/1"),
+        ("time", _time(r)[0]),
+        ("microorganism", "https://www.ncbi.nlm.nih.gov/taxonomy/1496"),
+        ("chemicalSubstance", "https://identifiers.org/inchikey:CZMRCDWAGMRECN-UGDNZRGBSA-N"),
+        ("coordinateReferenceSystem", "http://www.opengis.net/def/crs/EPSG/0/4979"),
+        ("stringValue", "SV" + str(r.randrange(99))),
+        ("booleanValue", r.choice([True, False])),
+        ("hexBinaryValue", "C0FFEE"),
+        ("uriValue", "https://example.com/v/1"),
+        ("minValue", r.choice([1, 1.5, -3])),
+        ("maxValue", r.choice([9, 12.25])),
+        ("meanValue", 4.5),
+        ("sDev", 0.25),
+        ("percRank", 50),
+        ("percValue", 7.5),
+    ]
+
+
+def _sensor_metadata_extras(r: random.Random) -> list[tuple[str, Any]]:
+    return [
+        ("startTime", _time(r)[0]),
+        ("endTime", _time(r)[0]),
+        ("deviceID", "urn:example:dev:" + str(r.randrange(99))),
+        ("deviceMetadata", "https://example.com/dev/meta"),
+        ("rawData", "https://example.com/raw/1"),
+        ("dataProcessingMethod", "https://example.com/method/avg"),
+        ("bizRules", "https://example.com/rules/2"),
+    ]
+
+
+def rich_event(r: random.Random) -> dict[str, Any]:
+    """A random valid event with every optional part at some rate: every identifier scheme
+    in URN or Digital Link form, quantities, sources and destinations, business
+    transactions, sensor data, certification info, an error declaration, and user
+    extensions at the top, in ``ilmd``, ``readPoint``, ``bizLocation``, sensor elements,
+    sensor metadata and sensor reports (with ``/`` and ``#`` namespaces)."""
+    event = random_event(r)
+    kind = event["type"]
+    key = {"TransformationEvent": "inputEPCList", "AggregationEvent": "childEPCs",
+           "AssociationEvent": "childEPCs"}.get(kind, "epcList")  # fmt: skip
+    extra = {_pick(r, INSTANCE_KINDS) for _ in range(r.randint(0, 4))}
+    event[key] = list(dict.fromkeys(event.get(key, []) + sorted(extra)))
+    if "parentID" in event and r.random() < 0.5:
+        event["parentID"] = _pick(r, ("sscc", "grai", "giai"))
+    qkey = {"TransformationEvent": "outputQuantityList", "AggregationEvent": "childQuantityList",
+            "AssociationEvent": "childQuantityList"}.get(kind, "quantityList")  # fmt: skip
+    if r.random() < 0.5:
+        event[qkey] = [
+            {"epcClass": _pick(r, CLASS_KINDS), "quantity": r.choice([3, 2.5, 10.75, 1000])}
+            | ({"uom": "KGM"} if r.random() < 0.5 else {})
+            for _ in range(r.randint(1, 3))
+        ]
+    event["readPoint"] = {"id": _pick(r, ("sgln",)), **_extensions(r, 0.4)}
+    if r.random() < 0.6:
+        event["bizLocation"] = {"id": _pick(r, ("sgln",)), **_extensions(r, 0.4)}
+    if r.random() < 0.4:
+        event["bizTransactionList"] = [
+            {"type": r.choice(["po", "inv", "cert", "https://example.com/btt/deal"]),
+             "bizTransaction": r.choice([_pick(r, ("gdti",)), "urn:example:bt:9"])}
+        ]  # fmt: skip
+    if r.random() < 0.3:
+        event["sourceList"] = [{"type": "owning_party", "source": _pick(r, ("pgln",))}]
+        event["destinationList"] = [{"type": "location", "destination": _pick(r, ("sgln",))}]
+    if r.random() < 0.4:
+        reports = [
+            {"type": r.choice(["Temperature", "RelativeHumidity", "https://example.com/m/x"]),
+             "value": round(r.uniform(-20, 40), 1), "uom": "CEL", **_extensions(r, 0.3)}
+            for _ in range(r.randint(1, 3))
+        ]  # fmt: skip
+        for report in reports:
+            report.update(r.sample(_sensor_report_extras(r), r.randint(0, 4)))
+        element: dict[str, Any] = {"sensorReport": reports, **_extensions(r, 0.3)}
+        if r.random() < 0.7:
+            element["sensorMetadata"] = {
+                "time": _time(r)[0],
+                **dict(r.sample(_sensor_metadata_extras(r), r.randint(0, 3))),
+                **_extensions(r, 0.4),
+            }
+        event["sensorElementList"] = [element]
+    if r.random() < 0.2:
+        event["certificationInfo"] = "https://example.com/cert/" + str(r.randrange(99))
+    if r.random() < 0.15:
+        event["errorDeclaration"] = {"declarationTime": _time(r)[0], "reason": "incorrect_data"}
+    if kind == "ObjectEvent" and event.get("action") == "ADD" and r.random() < 0.4:
+        event["ilmd"] = _extensions(r, 1.0)
+    event.update(_extensions(r, 0.5))
+    return event

@@ -17,10 +17,11 @@ NS = {"ex": NAMESPACE}
 pytestmark = pytest.mark.filterwarnings("ignore:open_text is deprecated:DeprecationWarning")
 
 
-def reference_hash(event: dict[str, Any]) -> str:
+def reference_hash(event: dict[str, Any], prefixes: dict[str, str] | None = None) -> str:
     """The reference package's hash of ``event`` inside a one-event document."""
     json_to_py._namespaces = {}  # the package keeps prefixes in a module global
-    events = json_to_py.event_list_from_epcis_document_json(copy.deepcopy(document([event])))
+    doc = document([event], prefixes)
+    events = json_to_py.event_list_from_epcis_document_json(copy.deepcopy(doc))
     (digest,) = hash_generator.epcis_hashes_from_events(events)
     return str(digest)
 
@@ -133,3 +134,52 @@ def test_time_rounding_and_zones() -> None:
     assert "eventTime=2024-03-01T02:00:01.000Z" in pre
     with pytest.raises(ValueError, match="not a date-time with a time zone"):
         time_ms("2024-03-01T10:00:00")
+
+
+HASH_NS = "https://example.com/vocab#"
+PLACEMENTS: list[tuple[str, Any]] = [
+    ("readPoint", lambda v: {"readPoint": {"id": FIXED["readPoint"]["id"], "h:note": v}}),
+    ("bizLocation", lambda v: {"bizLocation": {"id": FIXED["bizLocation"]["id"], "h:note": v}}),
+    ("readPoint, one name holding 'action'",
+     lambda v: {"readPoint": {"id": FIXED["readPoint"]["id"], "ex:transaction": v, "ex:b": "1"}}),
+    ("readPoint, undeclared prefix",
+     lambda v: {"readPoint": {"id": FIXED["readPoint"]["id"], "zz:note": v}}),
+    ("sensorMetadata", lambda v: {"sensorElementList": [
+        {"sensorMetadata": {"time": "2024-03-01T10:00:00Z", "h:note": v},
+         "sensorReport": [{"type": "Temperature", "value": 1}]}]}),
+    ("sensorMetadata alone", lambda v: {"sensorElementList": [
+        {"sensorMetadata": {"h:note": v}, "sensorReport": [{"type": "Temperature", "value": 1}]}]}),
+    ("sensorReport", lambda v: {"sensorElementList": [
+        {"sensorReport": [{"type": "Temperature", "value": 1, "h:note": v}]}]}),
+    ("sensorElement", lambda v: {"sensorElementList": [
+        {"sensorReport": [{"type": "Temperature", "value": 1}], "h:note": v}]}),
+    ("persistentDisposition",
+     lambda v: {"persistentDisposition": {"set": ["active"], "h:note": v}}),
+    ("ilmd", lambda v: {"ilmd": {"h:note": v}}),
+    ("event", lambda v: {"h:note": v}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("where", "make"), PLACEMENTS, ids=[p[0] for p in PLACEMENTS])
+def test_extensions_are_hashed_wherever_they_are(where: str, make: Any) -> None:
+    """An extension's value is part of the hash in every placement, whatever its namespace
+    IRI ends with (the old renderer dropped ``...#`` namespaces inside readPoint)."""
+    ns = {**NS, "h": HASH_NS}
+    one, two = dict(FIXED, **make("5")), dict(FIXED, **make("6"))
+    assert event_hash(one, ns) != event_hash(two, ns), where
+    assert event_hash(one, ns) == reference_hash(one, {"h": HASH_NS}), where
+
+
+def test_lists_inside_extensions_nest_their_items() -> None:
+    """An extension holding a list of elements renders each item under the element's name
+    (``ex:itemList`` holds ``ex:item`` elements, as in EPCIS XML)."""
+    event = dict(
+        FIXED,
+        **{"ex:box": {"ex:part": [{"ex:no": "1"}, {"ex:no": "2"}]},
+           "ex:itemList": [{"ex:a": "1", "ex:b": 2}, {"ex:a": "3"}]},
+    )  # fmt: skip
+    pre = prehash(event, NS)
+    n = "{https://example.com/ns/}"
+    assert f"{n}box{n}part{n}no=1{n}part{n}no=2" in pre
+    assert f"{n}itemList{n}item{n}a=1{n}b=2{n}item{n}a=3" in pre
+    assert event_hash(event, NS) == reference_hash(event)
