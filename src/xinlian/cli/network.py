@@ -8,7 +8,7 @@ import fcntl
 import json
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import click
@@ -271,7 +271,8 @@ def up_cmd(
     committed. Ctrl-C stops every node cleanly; run it again to continue the chain.
     """
     genesis_path = directory / "genesis.json"
-    if genesis_path.exists():
+    genesis_path_existed = genesis_path.exists()
+    if genesis_path_existed:
         try:
             genesis = load_genesis(genesis_path.read_bytes())
         except OSError as exc:
@@ -311,7 +312,8 @@ def up_cmd(
                 "; is another network or node running? Stop it, or give this network other "
                 "ports"
             )
-        run = _up(processes, directory, not no_workload, max_blocks, duration)
+        first = None if genesis_path_existed else 1  # a new chain: show it from block 1
+        run = _up(processes, directory, not no_workload, max_blocks, duration, first)
         code = run_async(run)
     if code:
         raise SystemExit(code)
@@ -399,6 +401,7 @@ async def _up(
     workload: bool,
     max_blocks: int | None,
     duration: float | None,
+    first_height: int | None = None,
 ) -> int:
     key_dir = directory / "keys"
     stop = asyncio.Event()
@@ -426,7 +429,7 @@ async def _up(
         click.echo(f"  keys      {key_dir}/")
         click.echo(f"  try       XINLIAN_URL={url} xinlian status")
         click.echo("Press Ctrl-C to stop.")
-        tasks.append(asyncio.create_task(_print_blocks(url, stop, max_blocks)))
+        tasks.append(asyncio.create_task(_print_blocks(url, stop, max_blocks, first_height)))
         if workload:
             tasks.append(
                 asyncio.create_task(
@@ -467,9 +470,33 @@ async def _watch(processes: list[NodeProcess], stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=1.0)
 
 
-async def _print_blocks(url: str, stop: asyncio.Event, max_blocks: int | None) -> None:
-    """Print every block the first node commits, from its WebSocket feed."""
+def _show_event(kind: str, attributes: Mapping[str, str]) -> None:
+    attrs = " ".join(f"{k}={v}" for k, v in sorted(attributes.items()))
+    click.echo(f"  {kind} {attrs}")
+
+
+async def _print_blocks(
+    url: str, stop: asyncio.Event, max_blocks: int | None, first_height: int | None = None
+) -> None:
+    """Print every block the first node commits, from its WebSocket feed.
+
+    The feed starts when the subscription does, and a busy machine may commit the first
+    blocks before that: with ``first_height``, blocks from there up to the first one pushed
+    are fetched over REST and printed first, so none is skipped.
+    """
     seen = 0
+    next_height = first_height
+
+    def show(height: int, tx_count: int, block_hash: bytes) -> None:
+        nonlocal seen
+        click.echo(
+            click.style(f"block {height}", bold=True)
+            + f"  {tx_count} tx{'s' if tx_count != 1 else ''}  hash {short(block_hash)}"
+        )
+        seen += 1
+        if max_blocks is not None and seen >= max_blocks:
+            stop.set()
+
     async with AsyncClient(url) as client:
         feed = client.blocks()
         try:
@@ -491,16 +518,24 @@ async def _print_blocks(url: str, stop: asyncio.Event, max_blocks: int | None) -
                 except (StopAsyncIteration, XinlianError) as exc:
                     click.echo(f"warning: block feed ended: {exc}", err=True)
                     break
-                n = block.tx_count
-                click.echo(
-                    click.style(f"block {block.height}", bold=True)
-                    + f"  {n} tx{'s' if n != 1 else ''}  hash {short(block.hash)}"
-                )
+                while next_height is not None and next_height < block.height:
+                    if stop.is_set():
+                        return
+                    missed = await client.get_block(next_height, verify=False)
+                    show(missed.height, len(missed.txs), missed.hash)
+                    shown = 0
+                    for tx_hash in missed.txs:
+                        receipt = (await client.get_tx(tx_hash, verify=False)).receipt
+                        for tx_event in receipt.events if receipt is not None else []:
+                            if shown < 20:
+                                _show_event(tx_event.type, tx_event.attributes)
+                            shown += 1
+                    next_height += 1
+                if stop.is_set() or (next_height is not None and block.height < next_height):
+                    continue
+                next_height = block.height + 1
+                show(block.height, block.tx_count, block.hash)
                 for ev in block.events[:20]:
-                    attrs = " ".join(f"{k}={v}" for k, v in sorted(ev.attributes.items()))
-                    click.echo(f"  {ev.type} {attrs}")
-                seen += 1
-                if max_blocks is not None and seen >= max_blocks:
-                    stop.set()
+                    _show_event(ev.type, ev.attributes)
         finally:
             await feed.aclose()

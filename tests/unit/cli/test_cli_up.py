@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.conftest import LiveNode
 
 from xinlian.cli.common import CliError
 from xinlian.cli.main import cli
@@ -178,3 +181,20 @@ def test_up_counts_observers_apart_from_validators(tmp_path: Path) -> None:
     assert "Network is up: 1 validator, 1 observer" in result.output
     assert re.search(r"node1 +REST API .*\(observer\)", result.output)
     assert not re.search(r"node0 +REST API .*\(observer\)", result.output)
+
+
+def test_block_lines_start_at_the_first_height_even_if_the_feed_subscribed_late(
+    live_node: LiveNode, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a busy machine the first blocks of a new chain are committed before ``up``'s
+    WebSocket subscription starts; they are fetched over REST, so no height is skipped."""
+    from xinlian.cli.network import _print_blocks
+    from xinlian.sdk import Client
+
+    deadline = time.monotonic() + 60
+    with Client(live_node.url) as client:
+        while client.status().height < 3:
+            assert time.monotonic() < deadline, "the live node made no blocks"
+            time.sleep(0.05)
+    asyncio.run(_print_blocks(live_node.url, asyncio.Event(), max_blocks=5, first_height=1))
+    assert _heights(capsys.readouterr().out) == [1, 2, 3, 4, 5]
