@@ -1,0 +1,153 @@
+// Checks computed in the browser: the block hash from the header's canonical bytes, the
+// Merkle paths of a transaction and its receipt, the sender's signature, and the commit
+// certificate (precommit signatures of more than two thirds of the voting power).
+// Only the ed25519 suite can be checked here (WebCrypto SHA-256 and Ed25519); on other
+// suites every check reports "not checked in the browser" and says so.
+
+import { SCHEMAS, bytesToHex, concat, decode, encode, hexToBytes } from "./msgpack.js";
+
+const LEAF = Uint8Array.of(0);
+const NODE = Uint8Array.of(1);
+
+export const OK = "ok";
+export const FAILED = "failed";
+export const UNCHECKED = "unchecked";
+
+export async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+export function suiteCheckable(suite) {
+  return suite === "ed25519" && Boolean(globalThis.crypto && crypto.subtle);
+}
+
+let ed25519Support = null;
+
+// Whether this browser's WebCrypto verifies Ed25519 (Chromium 137+, Firefox, Safari 17+).
+export async function ed25519Available() {
+  if (ed25519Support === null) {
+    try {
+      await crypto.subtle.importKey("raw", new Uint8Array(32), { name: "Ed25519" }, false, [
+        "verify",
+      ]);
+      ed25519Support = true;
+    } catch (_) {
+      ed25519Support = false;
+    }
+  }
+  return ed25519Support;
+}
+
+async function ed25519Verify(publicKeyHex, message, signatureHex) {
+  try {
+    const key = await crypto.subtle.importKey(
+      "raw", hexToBytes(publicKeyHex), { name: "Ed25519" }, false, ["verify"],
+    );
+    return await crypto.subtle.verify({ name: "Ed25519" }, key, hexToBytes(signatureHex), message);
+  } catch (_) {
+    return false;
+  }
+}
+
+// The root recomputed from a leaf's data and its path; null when the path has a bad shape.
+export async function merkleRootFromProof(leafData, proof) {
+  let { index: idx, size } = proof;
+  const siblings = proof.siblings.map(hexToBytes);
+  if (!(idx >= 0 && idx < size)) return null;
+  let node = await sha256(concat(LEAF, leafData));
+  let used = 0;
+  while (size > 1) {
+    if (idx % 2) {
+      if (used >= siblings.length) return null;
+      node = await sha256(concat(NODE, siblings[used++], node));
+    } else if (idx + 1 < size) {
+      if (used >= siblings.length) return null;
+      node = await sha256(concat(NODE, node, siblings[used++]));
+    }
+    idx = Math.floor(idx / 2);
+    size = Math.floor((size + 1) / 2);
+  }
+  return used === siblings.length ? bytesToHex(node) : null;
+}
+
+// Each result: {check: <dictionary key>, status: OK|FAILED|UNCHECKED, detail: <key or "">}.
+function result(check, ok, detail = "") {
+  return { check, status: ok ? OK : FAILED, detail: ok ? "" : detail };
+}
+
+// Checks that `commit` certifies `header` under `validators` (the set that signed).
+export async function checkBlock(suite, header, blockHash, commit, validators) {
+  if (!suiteCheckable(suite)) {
+    return [{ check: "verify.block_hash", status: UNCHECKED, detail: "verify.suite_unchecked" }];
+  }
+  const out = [];
+  const computed = bytesToHex(await sha256(encode(SCHEMAS.header, header)));
+  out.push(result("verify.block_hash", computed === blockHash && commit.block_hash === computed,
+    "verify.hash_mismatch"));
+  const setHash = bytesToHex(await sha256(encode(SCHEMAS.validatorSet, { validators })));
+  out.push(result("verify.validator_set", setHash === header.validators_hash,
+    "verify.set_mismatch"));
+  if (!(await ed25519Available())) {
+    out.push({ check: "verify.commit", status: UNCHECKED, detail: "verify.no_ed25519" });
+    return out;
+  }
+  const vote = encode(SCHEMAS.vote, {
+    chain_id: header.chain_id, type: 2, height: header.height, round: commit.round,
+    block_hash: computed,
+  });
+  const total = validators.reduce((n, v) => n + v.power, 0);
+  const seen = new Set();
+  let signed = 0;
+  let good = commit.height === header.height;
+  for (const sig of commit.signatures) {
+    const v = validators[sig.validator_index];
+    if (!v || seen.has(sig.validator_index)) {
+      good = false;
+      break;
+    }
+    seen.add(sig.validator_index);
+    if (!(await ed25519Verify(v.public_key, vote, sig.signature))) {
+      good = false;
+      break;
+    }
+    signed += v.power;
+  }
+  const certified = good && total > 0 && signed * 3 > total * 2;
+  out.push({ ...result("verify.commit", certified, "verify.commit_short"), signed, total });
+  return out;
+}
+
+// Checks a committed transaction from GET /v1/transactions/{hash}: its hash, its sender's
+// signature, its path to the tx root, its receipt's path to the receipts root, then the block.
+export async function checkTransaction(suite, doc, validators) {
+  if (!suiteCheckable(suite)) {
+    return [{ check: "verify.tx_hash", status: UNCHECKED, detail: "verify.suite_unchecked" }];
+  }
+  const { proof } = doc;
+  const raw = hexToBytes(doc.raw);
+  const out = [];
+  out.push(result("verify.tx_hash", bytesToHex(await sha256(raw)) === doc.hash,
+    "verify.hash_mismatch"));
+  if (await ed25519Available()) {
+    let ok = false;
+    try {
+      const [txArray, signature] = decode(raw);
+      const fields = SCHEMAS.tx.fields.map(([n]) => n);
+      const tx = Object.fromEntries(fields.map((n, i) => [n, txArray[i]]));
+      ok = await ed25519Verify(bytesToHex(tx.sender), encode(SCHEMAS.tx, tx), bytesToHex(signature));
+    } catch (_) {
+      ok = false;
+    }
+    out.push(result("verify.signature", ok, "verify.bad_signature"));
+  } else {
+    out.push({ check: "verify.signature", status: UNCHECKED, detail: "verify.no_ed25519" });
+  }
+  const txRoot = await merkleRootFromProof(hexToBytes(doc.hash), proof.tx_proof);
+  out.push(result("verify.tx_proof", txRoot === proof.header.tx_root, "verify.path_mismatch"));
+  const receiptBytes = encode(SCHEMAS.receipt, doc.receipt);
+  const rRoot = await merkleRootFromProof(receiptBytes, proof.receipt_proof);
+  out.push(result("verify.receipt_proof", rRoot === proof.header.receipts_root && doc.receipt.tx_hash === doc.hash,
+    "verify.path_mismatch"));
+  out.push(...(await checkBlock(suite, proof.header, proof.block_hash, proof.commit, validators)));
+  return out;
+}
