@@ -20,7 +20,7 @@ from xinlian.api import serve
 from xinlian.node.config import load_config
 from xinlian.node.network import NetworkLayout, create_network
 from xinlian.node.runtime import Node
-from xinlian.sdk import Client, Signer
+from xinlian.sdk import Call, Client, Signer
 from xinlian.sdk import trace as sdk_trace
 from xinlian.sdk.contracts import bind, deploy
 from xinlian.sdk.evidence import anchor
@@ -70,6 +70,13 @@ def _populate(layout: NetworkLayout, url: str) -> dict[str, str]:
         assert sent.receipt is not None and sent.receipt.ok, sent
         keys.update(digest=digests[1].hex(), tx=sent.hash.hex(), account=c.address or "")
         keys["height"] = str(sent.height)
+        # Several transactions in one block: real Merkle paths with siblings.
+        calls = [Call("kv", "put", {"key": f"explorer/{i}", "value": "v"}) for i in range(6)]
+        sent_many = c.send_many(calls)
+        assert all(r.receipt is not None and r.receipt.ok for r in sent_many), sent_many
+        last = sent_many[-1]
+        assert c.get_tx(last.hash).index > 0, "the batch did not share a block"
+        keys.update(kv_tx=last.hash.hex(), kv_height=str(last.height))
     with _client(layout, url, "developer") as dev, _client(layout, url, "org2-writer") as bob:
         address, result = deploy(dev, TOKEN.read_text(), {"name": "T", "symbol": "T", "total": 99})
         assert result.receipt is not None and result.receipt.ok, result

@@ -61,6 +61,7 @@ def _routes(keys: dict[str, str]) -> dict[str, str]:
         "block": f"block/{keys['height']}",
         "tx": f"tx/{keys['tx']}",
         "call": f"tx/{keys['call_tx']}",
+        "kv": f"tx/{keys['kv_tx']}",
         "account": f"account/{keys['account']}",
         "evidence": f"evidence/{keys['digest']}",
         "trace": f"trace/{quote(keys['epc'], safe='')}",
@@ -104,6 +105,7 @@ def test_pages_load_show_their_data_and_verify(explorer: Any, page: Any, artefac
         "block": keys["tx"][:10],
         "tx": "evidence",
         "call": "transfer",
+        "kv": "explorer/5",
         "account": keys["tx"][:10],
         "evidence": "B-19",
         "trace": keys["epc"],
@@ -117,7 +119,7 @@ def test_pages_load_show_their_data_and_verify(explorer: Any, page: Any, artefac
             text = page.inner_text("main")
             assert page.locator("main .error").count() == 0, (lang, name, text[:300])
             assert expect[name] in text, (lang, name, text[:300])
-            if name in ("block", "tx", "call"):
+            if name in ("block", "tx", "call", "kv"):
                 # Every check computed by this browser (SHA-256, Merkle paths, Ed25519).
                 page.wait_for_selector("[data-verdict]")
                 verdict = page.get_attribute("[data-verdict]", "data-verdict")
@@ -137,21 +139,43 @@ def test_pages_load_show_their_data_and_verify(explorer: Any, page: Any, artefac
     assert page.errors == []
 
 
-def test_tampered_block_fails_verification(explorer: Any, page: Any) -> None:
-    """The check can fail: a header field changed in flight no longer hashes to the block
-    hash its commit certificate signs."""
-    height = explorer.keys["height"]
+def _statuses(page: Any) -> dict[str, str]:
+    page.wait_for_selector("[data-verdict]")
+    found: dict[str, str] = page.eval_on_selector_all(
+        "[data-check]",
+        "els => Object.fromEntries(els.map(e => [e.dataset.check, e.dataset.status]))",
+    )
+    return found
 
-    def tamper(route: Any) -> None:
+
+def test_tampered_answers_fail_verification(explorer: Any, page: Any) -> None:
+    """The checks can fail: answers changed in flight no longer prove what they claim."""
+    keys = explorer.keys
+
+    def tamper_header(route: Any) -> None:
         doc = route.fetch().json()
-        doc["header"]["time_ms"] += 1
+        doc["header"]["time_ms"] += 1  # no longer hashes to the block hash that was signed
         route.fulfill(json=doc)
 
-    page.route(re.compile(rf".*/v1/blocks/{height}$"), tamper)
-    _open(page, explorer.url, f"block/{height}", "en")
-    page.wait_for_selector("[data-verdict]")
+    def tamper_path(route: Any) -> None:
+        doc = route.fetch().json()
+        siblings = doc["proof"]["tx_proof"]["siblings"]
+        assert siblings, "the transaction should share its block"
+        siblings[0] = "00" * 32
+        doc["receipt"]["gas_used"] += 1
+        route.fulfill(json=doc)
+
+    page.route(re.compile(rf".*/v1/blocks/{keys['height']}$"), tamper_header)
+    page.route(re.compile(rf".*/v1/transactions/{keys['kv_tx']}$"), tamper_path)
+    _open(page, explorer.url, f"block/{keys['height']}", "en")
     assert page.get_attribute("[data-verdict]", "data-verdict") == "some_failed"
-    assert page.get_attribute("[data-check='block_hash']", "data-status") == "failed"
+    assert _statuses(page)["block_hash"] == "failed"
+    _open(page, explorer.url, f"tx/{keys['kv_tx']}", "en")
+    assert page.get_attribute("[data-verdict]", "data-verdict") == "some_failed"
+    got = _statuses(page)
+    assert got["tx_proof"] == got["receipt_proof"] == "failed"
+    assert got["tx_hash"] == got["signature"] == got["commit"] == "ok"
+    assert "Verification FAILED" in page.inner_text("main")
 
 
 def test_search_finds_each_kind_of_key(explorer: Any, page: Any) -> None:
