@@ -4,6 +4,7 @@ finds each kind of key, and each language leaves no string of the other."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -113,6 +114,7 @@ def test_pages_load_show_their_data_and_verify(explorer: Any, page: Any, artefac
         "contract": "balance_of",
     }
     copy_to = os.environ.get("XINLIAN_SCREENSHOTS")
+    timings: list[dict[str, Any]] = []
     for lang in LANGS:
         for name, route in _routes(keys).items():
             _open(page, explorer.url, route, lang)
@@ -131,11 +133,16 @@ def test_pages_load_show_their_data_and_verify(explorer: Any, page: Any, artefac
                 assert {"block_hash", "validator_set", "commit"} <= checks
                 if name != "block":
                     assert {"tx_hash", "signature", "tx_proof", "receipt_proof"} <= checks
+            timings.append({"page": name, "lang": lang, **page.evaluate("xinlianTimings.at(-1)")})
             shot = artefacts / f"{name}-{lang}.png"
             page.screenshot(path=str(shot), full_page=True)
             if copy_to:
                 Path(copy_to).mkdir(parents=True, exist_ok=True)
                 shutil.copy(shot, Path(copy_to) / shot.name)
+    # Render times (route change to rendered page, verification included) are recorded,
+    # not asserted: see docs/console.md for the numbers.
+    (artefacts / "timings.json").write_text(json.dumps(timings, indent=1))
+    print("explorer render ms:", {f"{t['page']}-{t['lang']}": t["ms"] for t in timings})
     assert page.errors == []
 
 

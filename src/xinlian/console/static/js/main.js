@@ -40,8 +40,14 @@ export function go(route) {
   location.hash = `#/${route}`;
 }
 
+// How long each page took from route change to rendered content (read by the browser
+// tests and shown in no page): [{route, ms}], newest last, at most 100.
+export const timings = [];
+window.xinlianTimings = timings;
+
 async function render() {
   const mine = ++generation;
+  const started = performance.now();
   if (cleanup) {
     cleanup();
     cleanup = null;
@@ -77,6 +83,8 @@ async function render() {
   main.replaceChildren(h("h1", { id: "page-title", tabindex: "-1" }, t(titleKey)), content);
   document.title = `${t(titleKey)} · ${t("app.name")}`;
   main.removeAttribute("aria-busy");
+  timings.push({ route: name, ms: Math.round(performance.now() - started) });
+  if (timings.length > 100) timings.shift();
 }
 
 export function errorView(err) {

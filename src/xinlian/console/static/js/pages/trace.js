@@ -5,6 +5,8 @@ import { h, hashLink, link, num, section, table, time } from "../dom.js";
 import { t } from "../i18n.js";
 import { lookupForm } from "./evidence.js";
 
+const RELATIONS = ["start", "made_from", "made_into", "contains", "packed_in"];
+
 function code(v) {
   return v ? h("code", {}, v) : "–";
 }
@@ -16,7 +18,10 @@ export async function tracePage(arg) {
   const items = table(
     null,
     ["trace.item", "trace.relation"],
-    hist.items.map((it) => [code(it.id), code(it.relation)]),
+    hist.items.map((it) => [
+      code(it.id),
+      RELATIONS.includes(it.relation) ? t(`trace.rel_${it.relation}`) : code(it.relation),
+    ]),
   );
   const events = table(
     null,
