@@ -36,9 +36,10 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def _wait(page: Any) -> None:
+    """Until the page shows the route in the address bar (rendered, not still loading)."""
     page.wait_for_function(
         "() => { const m = document.getElementById('main');"
-        " return m && !m.hasAttribute('aria-busy') && document.getElementById('page-title'); }"
+        " return m && !m.hasAttribute('aria-busy') && m.dataset.rendered === location.hash; }"
     )
 
 
@@ -116,8 +117,10 @@ def test_pages_load_show_their_data_and_verify(explorer: Any, page: Any, artefac
     copy_to = os.environ.get("XINLIAN_SCREENSHOTS")
     timings: list[dict[str, Any]] = []
     for lang in LANGS:
+        _open(page, explorer.url, "network", lang)
         for name, route in _routes(keys).items():
-            _open(page, explorer.url, route, lang)
+            page.goto(f"{explorer.url}/explorer/#/{route}")
+            _wait(page)
             text = page.inner_text("main")
             assert page.locator("main .error").count() == 0, (lang, name, text[:300])
             assert expect[name] in text, (lang, name, text[:300])
@@ -288,3 +291,24 @@ def test_keyboard_reaches_search_and_navigation(explorer: Any, page: Any) -> Non
         ".map(e => e.id)"
     )
     assert unlabeled == []
+
+
+def test_accessibility_has_no_violations(explorer: Any, page: Any) -> None:
+    """axe-core (bundled with axe-playwright-python, run in the page) finds no violation,
+    of any impact, on every page in English and on two pages in Chinese (the markup is the
+    same; only the words change)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    routes = _routes(explorer.keys)
+    found = []
+    for lang, names in (("en", list(routes)), ("zh-CN", ["network", "tx"])):
+        _open(page, explorer.url, "network", lang)
+        page.evaluate(Axe().axe_script)  # once per document: the routes below are hash changes
+        for name in names:
+            page.goto(f"{explorer.url}/explorer/#/{routes[name]}")
+            _wait(page)
+            result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            for v in result["violations"]:
+                targets = [n["target"] for n in v["nodes"]][:3]
+                found.append((lang, name, v["id"], v["impact"], targets))
+    assert found == []

@@ -48,6 +48,7 @@ window.xinlianTimings = timings;
 async function render() {
   const mine = ++generation;
   const started = performance.now();
+  const hash = location.hash;
   if (cleanup) {
     cleanup();
     cleanup = null;
@@ -83,6 +84,7 @@ async function render() {
   main.replaceChildren(h("h1", { id: "page-title", tabindex: "-1" }, t(titleKey)), content);
   document.title = `${t(titleKey)} · ${t("app.name")}`;
   main.removeAttribute("aria-busy");
+  main.dataset.rendered = hash; // which route the content shows (for tests and tools)
   timings.push({ route: name, ms: Math.round(performance.now() - started) });
   if (timings.length > 100) timings.shift();
 }
