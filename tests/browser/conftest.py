@@ -10,6 +10,7 @@ import shutil
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,13 +106,9 @@ def _populate(layout: NetworkLayout, url: str) -> dict[str, str]:
     return keys
 
 
-@pytest.fixture(scope="module")
-def explorer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]:
-    """A development network (1 validator, 50 ms blocks) served on a free port, with an
-    evidence batch, a token contract and a captured sample supply chain."""
-    layout = create_network(
-        tmp_path_factory.mktemp("explorer") / "net", nodes=1, block_interval_ms=50
-    )
+@contextmanager
+def _serving(layout: NetworkLayout) -> Iterator[str]:
+    """Run the network's single node with its API on a free port; yield its URL."""
     node = Node(load_config(layout.node_homes[0]))
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -135,12 +132,35 @@ def explorer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]:
     thread.start()
     if not ready.wait(START_TIMEOUT_S):
         raise RuntimeError("node did not start listening in time")
-    url = f"http://127.0.0.1:{port[0]}"
     try:
-        yield Explorer(url, layout, _populate(layout, url))
+        yield f"http://127.0.0.1:{port[0]}"
     finally:
         loop.call_soon_threadsafe(tasks[0].cancel)
         thread.join(timeout=START_TIMEOUT_S)
+
+
+@pytest.fixture(scope="module")
+def explorer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]:
+    """A development network (1 validator, 50 ms blocks) served on a free port, with an
+    evidence batch, a token contract and a captured sample supply chain."""
+    root = tmp_path_factory.mktemp("explorer")
+    layout = create_network(root / "net", nodes=1, block_interval_ms=50)
+    with _serving(layout) as url:
+        yield Explorer(url, layout, _populate(layout, url))
+
+
+@pytest.fixture(scope="module")
+def sm_explorer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]:
+    """Like ``explorer`` on an ``sm`` chain (SM2, SM3), with one block of six kv writes."""
+    root = tmp_path_factory.mktemp("sm-explorer")
+    layout = create_network(root / "net", suite_name="sm", nodes=1, block_interval_ms=50)
+    with _serving(layout) as url, _client(layout, url, "org1-writer") as c:
+        calls = [Call("kv", "put", {"key": f"sm/{i}", "value": "v"}) for i in range(6)]
+        sent = c.send_many(calls)
+        assert all(r.receipt is not None and r.receipt.ok for r in sent), sent
+        last = sent[-1]
+        keys = {"kv_tx": last.hash.hex(), "kv_height": str(last.height)}
+        yield Explorer(url, layout, keys)
 
 
 @pytest.fixture(scope="module")

@@ -188,6 +188,44 @@ def test_tampered_answers_fail_verification(explorer: Any, page: Any) -> None:
     assert "Verification FAILED" in page.inner_text("main")
 
 
+def test_sm_chain_verifies_in_the_browser(sm_explorer: Any, page: Any) -> None:
+    """On an sm chain the explorer's own SM3 and SM2 check the block and transaction; they
+    agree with the node's implementation (OpenSSL) on known and random inputs."""
+    from xinlian.crypto.sm import SMSuite
+
+    keys = sm_explorer.keys
+    for route in (f"block/{keys['kv_height']}", f"tx/{keys['kv_tx']}"):
+        _open(page, sm_explorer.url, route, "en")
+        got = _statuses(page)
+        assert page.get_attribute("[data-verdict]", "data-verdict") == "all_ok", got
+        assert "commit" in got
+    suite = SMSuite()
+    pair = suite.generate()
+    messages = [b"abc", b"", bytes(range(256)) * 3]
+    signatures = [suite.sign(pair.private_key, m) for m in messages]
+    result = page.evaluate(
+        """async ([pk, msgs, sigs]) => {
+          const sm = await import('/explorer/js/sm.js');
+          const b = (h) => Uint8Array.from((h.match(/../g) || []).map((x) => parseInt(x, 16)));
+          const hex = (u) => Array.from(u, (x) => x.toString(16).padStart(2, '0')).join('');
+          const flip = (h) => (h.slice(0, -1) + (h.at(-1) === '0' ? '1' : '0'));
+          return {
+            hashes: msgs.map((m) => hex(sm.sm3(b(m)))),
+            good: msgs.map((m, i) => sm.sm2Verify(b(pk), b(m), b(sigs[i]))),
+            bad: msgs.map((m, i) => sm.sm2Verify(b(pk), b(m), b(flip(sigs[i])))),
+          };
+        }""",
+        [pair.public_key.hex(), [m.hex() for m in messages], [s.hex() for s in signatures]],
+    )
+    assert result["hashes"] == [suite.hash(m).hex() for m in messages]
+    assert result["hashes"][0] == (  # GB/T 32905 appendix A, example 1
+        "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+    )
+    assert result["good"] == [True, True, True]
+    assert result["bad"] == [False, False, False]
+    assert page.errors == []
+
+
 def test_search_finds_each_kind_of_key(explorer: Any, page: Any) -> None:
     keys = explorer.keys
     block = httpx.get(f"{explorer.url}/v1/blocks/{keys['height']}", timeout=10).json()

@@ -1,10 +1,12 @@
 // Checks computed in the browser: the block hash from the header's canonical bytes, the
 // Merkle paths of a transaction and its receipt, the sender's signature, and the commit
 // certificate (precommit signatures of more than two thirds of the voting power).
-// Only the ed25519 suite can be checked here (WebCrypto SHA-256 and Ed25519); on other
-// suites every check reports "not checked in the browser" and says so.
+// ed25519 chains use WebCrypto (SHA-256, Ed25519); sm chains use sm.js (SM3, SM2). A check
+// the browser cannot do (no Ed25519 in this WebCrypto, an unknown suite) reports "not
+// checked in the browser" and says why.
 
 import { SCHEMAS, bytesToHex, concat, decode, encode, hexToBytes } from "./msgpack.js";
+import { sm2Verify, sm3 } from "./sm.js";
 
 const LEAF = Uint8Array.of(0);
 const NODE = Uint8Array.of(1);
@@ -18,7 +20,28 @@ export async function sha256(bytes) {
 }
 
 export function suiteCheckable(suite) {
-  return suite === "ed25519" && Boolean(globalThis.crypto && crypto.subtle);
+  return suite === "sm" || (suite === "ed25519" && Boolean(globalThis.crypto && crypto.subtle));
+}
+
+// The suite's hash: SHA-256 (ed25519) or SM3 (sm).
+export async function suiteHash(suite, bytes) {
+  return suite === "sm" ? sm3(bytes) : sha256(bytes);
+}
+
+// Whether the suite's signatures can be checked here.
+async function signaturesCheckable(suite) {
+  return suite === "sm" || (await ed25519Available());
+}
+
+async function suiteVerify(suite, publicKeyHex, message, signatureHex) {
+  if (suite === "sm") {
+    try {
+      return sm2Verify(hexToBytes(publicKeyHex), message, hexToBytes(signatureHex));
+    } catch (_) {
+      return false;
+    }
+  }
+  return ed25519Verify(publicKeyHex, message, signatureHex);
 }
 
 let ed25519Support = null;
@@ -50,19 +73,20 @@ async function ed25519Verify(publicKeyHex, message, signatureHex) {
 }
 
 // The root recomputed from a leaf's data and its path; null when the path has a bad shape.
-export async function merkleRootFromProof(leafData, proof) {
+export async function merkleRootFromProof(suite, leafData, proof) {
+  const H = (bytes) => suiteHash(suite, bytes);
   let { index: idx, size } = proof;
   const siblings = proof.siblings.map(hexToBytes);
   if (!(idx >= 0 && idx < size)) return null;
-  let node = await sha256(concat(LEAF, leafData));
+  let node = await H(concat(LEAF, leafData));
   let used = 0;
   while (size > 1) {
     if (idx % 2) {
       if (used >= siblings.length) return null;
-      node = await sha256(concat(NODE, siblings[used++], node));
+      node = await H(concat(NODE, siblings[used++], node));
     } else if (idx + 1 < size) {
       if (used >= siblings.length) return null;
-      node = await sha256(concat(NODE, node, siblings[used++]));
+      node = await H(concat(NODE, node, siblings[used++]));
     }
     idx = Math.floor(idx / 2);
     size = Math.floor((size + 1) / 2);
@@ -81,13 +105,13 @@ export async function checkBlock(suite, header, blockHash, commit, validators) {
     return [{ check: "verify.block_hash", status: UNCHECKED, detail: "verify.suite_unchecked" }];
   }
   const out = [];
-  const computed = bytesToHex(await sha256(encode(SCHEMAS.header, header)));
+  const computed = bytesToHex(await suiteHash(suite, encode(SCHEMAS.header, header)));
   out.push(result("verify.block_hash", computed === blockHash && commit.block_hash === computed,
     "verify.hash_mismatch"));
-  const setHash = bytesToHex(await sha256(encode(SCHEMAS.validatorSet, { validators })));
+  const setHash = bytesToHex(await suiteHash(suite, encode(SCHEMAS.validatorSet, { validators })));
   out.push(result("verify.validator_set", setHash === header.validators_hash,
     "verify.set_mismatch"));
-  if (!(await ed25519Available())) {
+  if (!(await signaturesCheckable(suite))) {
     out.push({ check: "verify.commit", status: UNCHECKED, detail: "verify.no_ed25519" });
     return out;
   }
@@ -106,7 +130,7 @@ export async function checkBlock(suite, header, blockHash, commit, validators) {
       break;
     }
     seen.add(sig.validator_index);
-    if (!(await ed25519Verify(v.public_key, vote, sig.signature))) {
+    if (!(await suiteVerify(suite, v.public_key, vote, sig.signature))) {
       good = false;
       break;
     }
@@ -126,15 +150,15 @@ export async function checkTransaction(suite, doc, validators) {
   const { proof } = doc;
   const raw = hexToBytes(doc.raw);
   const out = [];
-  out.push(result("verify.tx_hash", bytesToHex(await sha256(raw)) === doc.hash,
+  out.push(result("verify.tx_hash", bytesToHex(await suiteHash(suite, raw)) === doc.hash,
     "verify.hash_mismatch"));
-  if (await ed25519Available()) {
+  if (await signaturesCheckable(suite)) {
     let ok = false;
     try {
       const [txArray, signature] = decode(raw);
       const fields = SCHEMAS.tx.fields.map(([n]) => n);
       const tx = Object.fromEntries(fields.map((n, i) => [n, txArray[i]]));
-      ok = await ed25519Verify(bytesToHex(tx.sender), encode(SCHEMAS.tx, tx), bytesToHex(signature));
+      ok = await suiteVerify(suite, bytesToHex(tx.sender), encode(SCHEMAS.tx, tx), bytesToHex(signature));
     } catch (_) {
       ok = false;
     }
@@ -142,10 +166,10 @@ export async function checkTransaction(suite, doc, validators) {
   } else {
     out.push({ check: "verify.signature", status: UNCHECKED, detail: "verify.no_ed25519" });
   }
-  const txRoot = await merkleRootFromProof(hexToBytes(doc.hash), proof.tx_proof);
+  const txRoot = await merkleRootFromProof(suite, hexToBytes(doc.hash), proof.tx_proof);
   out.push(result("verify.tx_proof", txRoot === proof.header.tx_root, "verify.path_mismatch"));
   const receiptBytes = encode(SCHEMAS.receipt, doc.receipt);
-  const rRoot = await merkleRootFromProof(receiptBytes, proof.receipt_proof);
+  const rRoot = await merkleRootFromProof(suite, receiptBytes, proof.receipt_proof);
   out.push(result("verify.receipt_proof", rRoot === proof.header.receipts_root && doc.receipt.tx_hash === doc.hash,
     "verify.path_mismatch"));
   out.push(...(await checkBlock(suite, proof.header, proof.block_hash, proof.commit, validators)));

@@ -5,7 +5,7 @@ import { get, once } from "../api.js";
 import { fields, h, hashLink, hashText, json, link, num, section, table } from "../dom.js";
 import { t } from "../i18n.js";
 import { bytesToHex, decode, hexToBytes, toPlain } from "../msgpack.js";
-import { checkTransaction, sha256 } from "../verify.js";
+import { checkTransaction, suiteCheckable, suiteHash } from "../verify.js";
 import { verifyPanel } from "./verifyview.js";
 
 const STATUS = ["ok", "failed", "out_of_gas", "permission_denied", "invalid_args", "unknown_target"];
@@ -20,8 +20,8 @@ export function decoded(hex) {
 }
 
 export async function addressOf(suite, publicKey) {
-  if (suite !== "ed25519") return null;
-  return bytesToHex((await sha256(hexToBytes(publicKey))).slice(0, 20));
+  if (!suiteCheckable(suite)) return null;
+  return bytesToHex((await suiteHash(suite, hexToBytes(publicKey))).slice(0, 20));
 }
 
 function targetLink(target) {
