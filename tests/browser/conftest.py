@@ -56,6 +56,7 @@ class Explorer:
     url: str
     layout: NetworkLayout
     keys: dict[str, str] = field(default_factory=dict)
+    node: Node | None = None
 
 
 def _client(layout: NetworkLayout, url: str, name: str) -> Client:
@@ -107,8 +108,8 @@ def _populate(layout: NetworkLayout, url: str) -> dict[str, str]:
 
 
 @contextmanager
-def _serving(layout: NetworkLayout) -> Iterator[str]:
-    """Run the network's single node with its API on a free port; yield its URL."""
+def _serving(layout: NetworkLayout) -> Iterator[tuple[str, Node]]:
+    """Run the network's single node with its API on a free port; yield its URL and it."""
     node = Node(load_config(layout.node_homes[0]))
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -133,7 +134,7 @@ def _serving(layout: NetworkLayout) -> Iterator[str]:
     if not ready.wait(START_TIMEOUT_S):
         raise RuntimeError("node did not start listening in time")
     try:
-        yield f"http://127.0.0.1:{port[0]}"
+        yield f"http://127.0.0.1:{port[0]}", node
     finally:
         loop.call_soon_threadsafe(tasks[0].cancel)
         thread.join(timeout=START_TIMEOUT_S)
@@ -145,8 +146,8 @@ def explorer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]:
     evidence batch, a token contract and a captured sample supply chain."""
     root = tmp_path_factory.mktemp("explorer")
     layout = create_network(root / "net", nodes=1, block_interval_ms=50)
-    with _serving(layout) as url:
-        yield Explorer(url, layout, _populate(layout, url))
+    with _serving(layout) as (url, node):
+        yield Explorer(url, layout, _populate(layout, url), node)
 
 
 @pytest.fixture(scope="module")
@@ -154,13 +155,13 @@ def sm_explorer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]:
     """Like ``explorer`` on an ``sm`` chain (SM2, SM3), with one block of six kv writes."""
     root = tmp_path_factory.mktemp("sm-explorer")
     layout = create_network(root / "net", suite_name="sm", nodes=1, block_interval_ms=50)
-    with _serving(layout) as url, _client(layout, url, "org1-writer") as c:
+    with _serving(layout) as (url, node), _client(layout, url, "org1-writer") as c:
         calls = [Call("kv", "put", {"key": f"sm/{i}", "value": "v"}) for i in range(6)]
         sent = c.send_many(calls)
         assert all(r.receipt is not None and r.receipt.ok for r in sent), sent
         last = sent[-1]
         keys = {"kv_tx": last.hash.hex(), "kv_height": str(last.height)}
-        yield Explorer(url, layout, keys)
+        yield Explorer(url, layout, keys, node)
 
 
 @pytest.fixture(scope="module")

@@ -226,6 +226,40 @@ def test_sm_chain_verifies_in_the_browser(sm_explorer: Any, page: Any) -> None:
     assert page.errors == []
 
 
+def test_equivocations_are_checked_in_the_browser(explorer: Any, page: Any) -> None:
+    """Two accusations as the node lists them: one really signed by the validator's key
+    verifies in the browser; one with a forged signature is shown as failed."""
+    from xinlian.codec import encode
+    from xinlian.crypto import get_suite
+    from xinlian.node.driver import Equivocation, SignedPart
+    from xinlian.node.keys import read_key
+    from xinlian.types import Vote
+
+    suite = get_suite("ed25519")
+    pair = read_key(explorer.layout.node_homes[0] / "node.key")[0]
+    private, public = pair.private_key, pair.public_key
+    for round_, forge in ((3, False), (4, True)):
+        parts = []
+        for block_hash in (b"\x0c" * 32, b"\x0d" * 32):
+            body = encode(Vote("xinlian-dev", 2, 2, round_, block_hash))
+            signature = b"\x00" * 64 if forge else suite.sign(private, body)
+            parts.append(SignedPart(body, signature, block_hash))
+        explorer.node.driver.equivocations.append(
+            Equivocation(1, "precommit", 2, round_, 0, public, *parts)
+        )
+    try:
+        _open(page, explorer.url, "network", "en")
+        statuses = page.eval_on_selector_all(
+            "[data-equivocation]", "els => els.map(e => e.dataset.equivocation)"
+        )
+        assert sorted(statuses) == ["failed", "ok"]
+        text = page.inner_text("main")
+        assert "the signature does not verify" in text and "two precommits" in text
+    finally:
+        explorer.node.driver.equivocations.clear()
+    assert page.errors == []
+
+
 def test_search_finds_each_kind_of_key(explorer: Any, page: Any) -> None:
     keys = explorer.keys
     block = httpx.get(f"{explorer.url}/v1/blocks/{keys['height']}", timeout=10).json()

@@ -175,3 +175,44 @@ export async function checkTransaction(suite, doc, validators) {
   out.push(...(await checkBlock(suite, proof.header, proof.block_hash, proof.commit, validators)));
   return out;
 }
+
+const STEP_TYPES = { prevote: 1, precommit: 2, proposal: 32 };
+
+// Whether an accusation of equivocation holds: both bodies are `kind` messages of this
+// chain, height and round, naming the claimed blocks, signed by the accused (validator
+// `validator_index` of `validators`, the set that signs that height), for two different
+// blocks. Returns {status, detail} (detail: a dictionary key when it fails).
+export async function checkEquivocation(suite, chainId, e, validators) {
+  const fail = (detail) => ({ status: FAILED, detail });
+  if (!suiteCheckable(suite) || !(await signaturesCheckable(suite))) {
+    return { status: UNCHECKED, detail: suite === "sm" ? "" : "verify.no_ed25519" };
+  }
+  const step = STEP_TYPES[e.kind];
+  if (step === undefined) return fail("eq.bad_kind");
+  const member = validators[e.validator_index];
+  if (!member || member.public_key !== e.validator) return fail("eq.not_member");
+  const parts = [e.first, e.second];
+  if (parts[0].signed === parts[1].signed) return fail("eq.same_body");
+  for (const part of parts) {
+    let fields;
+    try {
+      fields = decode(hexToBytes(part.signed));
+    } catch (_) {
+      return fail("eq.bad_body");
+    }
+    const size = e.kind === "proposal" ? 6 : 5;
+    if (!Array.isArray(fields) || fields.length !== size) return fail("eq.bad_body");
+    const [chain, type, height, round, blockHash] = fields;
+    if (chain !== chainId || type !== step || height !== e.height || round !== e.round) {
+      return fail("eq.bad_body");
+    }
+    if (!(blockHash instanceof Uint8Array) || bytesToHex(blockHash) !== part.block_hash) {
+      return fail("eq.bad_body");
+    }
+    if (!(await suiteVerify(suite, e.validator, hexToBytes(part.signed), part.signature))) {
+      return fail("verify.bad_signature");
+    }
+  }
+  if (parts[0].block_hash === parts[1].block_hash) return fail("eq.no_conflict");
+  return { status: OK, detail: "" };
+}

@@ -1,9 +1,10 @@
 // Network: chain status, validators, live charts from the block stream, equivocations.
 
-import { get } from "../api.js";
+import { get, once } from "../api.js";
 import { lineChart } from "../chart.js";
 import { fields, h, hashText, link, num, section, table, time } from "../dom.js";
 import { t } from "../i18n.js";
+import { FAILED, OK, checkEquivocation } from "../verify.js";
 
 const WINDOW_MS = 60 * 60 * 1000; // an hour of samples
 const MAX_POINTS = 3600;
@@ -79,14 +80,29 @@ function validatorRows(validators, latest) {
   ]);
 }
 
-function equivocationRows(list) {
-  return list.map((e) => [
-    ["proposal", "prevote", "precommit"].includes(e.kind) ? t(`equivocation.${e.kind}`) : e.kind,
-    link(`block/${e.height}`, num(e.height)),
-    num(e.round),
-    hashText(e.validator ?? e.public_key ?? "", 8),
-    t("verify.by_node"),
-  ]);
+// Each accusation checked here against the set that signs its height (the current set
+// for a height not yet committed).
+async function equivocationRows(st, list) {
+  const rows = [];
+  for (const e of list.slice().reverse()) {
+    const path = e.height <= st.height ? `/v1/validators?height=${e.height}` : "/v1/validators";
+    const vs = await once(path);
+    const check = await checkEquivocation(st.suite, st.chain_id, e, vs.validators);
+    const name = vs.validators[e.validator_index]?.name;
+    rows.push([
+      ["proposal", "prevote", "precommit"].includes(e.kind) ? t(`equivocation.${e.kind}`) : h("code", {}, e.kind),
+      e.height <= st.height ? link(`block/${e.height}`, num(e.height)) : num(e.height),
+      num(e.round),
+      h("span", {}, name ? `${name} ` : "", hashText(e.validator, 8)),
+      h(
+        "span",
+        { class: check.status === OK ? "ok" : check.status === FAILED ? "bad" : "", "data-equivocation": check.status },
+        t(`verify.status_${check.status}`),
+        check.detail ? t("verify.because", { detail: t(check.detail) }) : "",
+      ),
+    ]);
+  }
+  return rows;
 }
 
 export async function networkPage() {
@@ -120,7 +136,7 @@ export async function networkPage() {
     section(
       "net.equivocations",
       table(null, ["eq.kind", "eq.height", "eq.round", "eq.validator", "eq.verified"],
-        equivocationRows(eq.equivocations), "eq.none"),
+        await equivocationRows(st, eq.equivocations), "eq.none"),
     ),
   );
 
