@@ -286,6 +286,26 @@ def test_search_finds_each_kind_of_key(explorer: Any, page: Any) -> None:
     assert [e for e in page.errors if PROBE_404 not in e] == []
 
 
+def test_bad_addresses_get_a_clear_message(explorer: Any, page: Any) -> None:
+    """Mistyped routes and keys show one translated sentence, never a stack trace."""
+    cases = {
+        "block/abc": "The node refused this request as malformed.",
+        "block/999999": "Not found on this chain.",
+        "tx/zz": "Not found on this chain.",
+        "account/xyz": "The node refused this request as malformed.",
+        "evidence/" + "0" * 64: "Not found on this chain.",
+        "nonsense": "There is no such page in the explorer.",
+    }
+    _open(page, explorer.url, "network", "en")
+    for route, message in cases.items():
+        page.goto(f"{explorer.url}/explorer/#/{route}")
+        _wait(page)
+        error = page.inner_text("main .error")
+        assert error.startswith(message), (route, error)
+        assert "Error" not in error and "at " not in error
+    assert [e for e in page.errors if "Failed to load resource" not in e] == []
+
+
 def _visible_strings(page: Any) -> list[str]:
     return page.evaluate(
         """() => {

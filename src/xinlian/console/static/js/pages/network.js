@@ -39,6 +39,21 @@ async function seed(height) {
   for (const b of blocks) addBlock(b.height, b.header.time_ms, b.txs.length);
 }
 
+// The latest blocks whose commit needed more than one round (round > 0).
+async function slowRounds(height) {
+  const from = Math.max(1, height - SEED_BLOCKS + 1);
+  const blocks = await Promise.all(
+    Array.from({ length: height - from + 1 }, (_, i) => once(`/v1/blocks/${from + i}`)),
+  );
+  return {
+    count: blocks.length,
+    rows: blocks
+      .filter((b) => b.commit.round > 0)
+      .reverse()
+      .map((b) => [link(`block/${b.height}`, num(b.height)), num(b.commit.round + 1)]),
+  };
+}
+
 function charts() {
   const ms = (v) => `${num(Math.round(v))} ${t("unit.ms")}`;
   return h(
@@ -113,6 +128,7 @@ export async function networkPage() {
   ]);
   const latest = st.height > 0 ? await get(`/v1/blocks/${st.height}`) : null;
   await seed(st.height);
+  const rounds = st.height > 0 ? await slowRounds(st.height) : { count: 0, rows: [] };
   push(samples.mempool, Date.now(), st.mempool_size);
 
   const statusBox = h("div", {}, statusFields(st));
@@ -133,6 +149,11 @@ export async function networkPage() {
     section("net.status", statusBox),
     section("net.live", live, chartBox),
     section("net.validators", validatorBox),
+    section(
+      "net.rounds",
+      h("p", {}, t("net.rounds_scope", { count: num(rounds.count) })),
+      table(null, ["block.height", "net.rounds_needed"], rounds.rows, "net.rounds_none"),
+    ),
     section(
       "net.equivocations",
       table(null, ["eq.kind", "eq.height", "eq.round", "eq.validator", "eq.verified"],
