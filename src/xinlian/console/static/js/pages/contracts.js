@@ -5,8 +5,10 @@ import { get } from "../api.js";
 import { fields, h, hashLink, hashText, link, num, section, table } from "../dom.js";
 import { t } from "../i18n.js";
 
+const LIMIT = 1000;
+
 export async function contractsPage() {
-  const found = await get("/v1/events?type=contracts.deployed&limit=1000");
+  const found = await get(`/v1/events?type=contracts.deployed&limit=${LIMIT}`);
   const rows = found.events
     .slice()
     .reverse()
@@ -21,6 +23,7 @@ export async function contractsPage() {
     node: h(
       "div",
       {},
+      found.events.length >= LIMIT ? h("p", { class: "note" }, t("contracts.first", { count: LIMIT })) : null,
       table("contracts.caption", ["contract.address", "contract.owner", "contract.created", "contract.deploy_tx"], rows, "contracts.none"),
     ),
   };
