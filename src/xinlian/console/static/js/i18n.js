@@ -400,7 +400,7 @@ export const DICTIONARIES = {
     "verify.all_ok": "已核验：以下每项检查均由本浏览器计算并通过。",
     "verify.some_failed": "核验失败：节点的应答不能证明这一点。",
     "verify.partly_unchecked": "未在浏览器中完全核验：请查看哪些检查由节点完成。",
-    "verify.explain": "浏览器重新计算每个哈希（WebCrypto SHA-256，国密链上用浏览器自带的 SM3 实现），并用签署该区块的验证节点集合核对每个签名（WebCrypto Ed25519，或浏览器自带的 SM2 实现）；该集合以节点报告的为准。",
+    "verify.explain": "浏览器重新计算每个哈希（WebCrypto SHA-256，国密链上用本页面自带的 SM3 实现），并用签署该区块的验证节点集合核对每个签名（WebCrypto Ed25519，或本页面自带的 SM2 实现）；该集合以节点报告的为准。",
     "verify.status_ok": "通过",
     "verify.status_failed": "未通过",
     "verify.status_unchecked": "未在浏览器中核验",
