@@ -19,6 +19,7 @@ from xinlian.api.evidence import (
     post_timestamp,
     post_tsa,
 )
+from xinlian.api.explorer import routes as explorer_routes
 from xinlian.api.middleware import problem_middleware
 from xinlian.api.ratelimit import RateLimiter
 from xinlian.api.reads import (
@@ -84,6 +85,7 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/contracts/{address}/code", get_contract_code)
     r.add_get("/v1/contracts/{address}/events", contract_events)
     r.add_post("/v1/contracts/{address}/query", query_contract)
+    explorer_routes(r)
     return app
 
 

@@ -426,6 +426,7 @@ async def _up(
             f"  OpenAPI   {url}/v1/openapi.json   WebSocket {url.replace('http', 'ws')}/v1/ws"
         )
         click.echo(f"  metrics   {url}/metrics")
+        click.echo(f"  explorer  {url}/explorer/")
         click.echo(f"  keys      {key_dir}/")
         click.echo(f"  try       XINLIAN_URL={url} xinlian status")
         click.echo("Press Ctrl-C to stop.")

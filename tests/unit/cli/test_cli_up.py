@@ -35,6 +35,7 @@ def test_up_runs_the_workload_then_restarts_on_the_same_data(tmp_path: Path) -> 
     for name in ("node0", "node1", "node2", "node3"):
         assert re.search(rf"{name}\s+REST API http://127\.0\.0\.1:\d+  p2p ", first.output)
     assert "org1-writer.key" in first.output
+    assert re.search(r"explorer  http://127\.0\.0\.1:\d+/explorer/", first.output)
     assert "kv.put key=demo/org" in first.output
     assert "Stopped cleanly" in first.output
     heights = _heights(first.output)
