@@ -51,8 +51,8 @@ def test_validate_prints_one_readable_line_per_problem(tmp_path: Path) -> None:
     result = _run("trace", "validate", str(bad), code=1)
     *problems, error = result.stderr.splitlines()
     assert problems == [
-        "epcisBody.eventList[0].action: 'MOVE' is not one of ['OBSERVE', 'ADD', 'DELETE']",
-        "epcisBody.eventList[1]: 'eventTime' is a required property",
+        "epcisBody.eventList[0].action: 'MOVE' is not one of 'OBSERVE', 'ADD', 'DELETE'",
+        "epcisBody.eventList[1].eventTime: required",
     ]
     assert error == f"error: {bad} is not a valid EPCIS 2.0 document (2 problems)"
     # Capture checks every document before sending anything: no node is needed to refuse.
