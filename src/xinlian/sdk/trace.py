@@ -130,8 +130,8 @@ def store_document(client: Client, document: Mapping[str, Any]) -> list[str]:
     return [str(h) for h in hashes]
 
 
-#: Room for a capture's arguments in one transaction (the chain's default ``max_tx_bytes``
-#: is 65,536; the rest of the transaction takes well under 1 KiB).
+#: Room for a capture's arguments in one transaction: captures are split at this size so
+#: that each stays small to gossip and well inside any chain's ``max_tx_bytes``.
 MAX_ARGS_BYTES = 60_000
 
 
