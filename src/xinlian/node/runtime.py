@@ -20,23 +20,28 @@ from typing import Any
 
 from xinlian.codec import CodecError, decode, encode, to_builtins
 from xinlian.crypto import KeyPair
+from xinlian.ledger import NotFound
 from xinlian.mempool import MempoolError, decode_envelope
 from xinlian.node.chain import Chain, ChainError, CommittedBlock, load_genesis
 from xinlian.node.config import NodeConfig
 from xinlian.node.driver import ConsensusDriver
 from xinlian.node.keys import read_key
 from xinlian.node.metrics import NodeMetrics
-from xinlian.node.signer import GuardedSigner
+from xinlian.node.signer import GuardedSigner, open_signer
 from xinlian.node.signer import Step as SignerStep
 from xinlian.node.wire import MAX_TX_BATCH, Channel, TxBatch
 from xinlian.p2p import PeerAddress, Transport, TransportConfig, TransportIdentity
-from xinlian.storage import KVStore, open_store
+from xinlian.storage import KVStore, StorageError, open_store
 from xinlian.types import TxEnvelope
 
 log = logging.getLogger("xinlian.node")
 
 #: Result of submitting one raw transaction: its hash, or the refusal.
 SubmitResult = bytes | MempoolError
+
+#: The validator's signing record, in the node home beside ``data/`` (never inside it:
+#: ``data/`` may be restored from a backup or moved aside by ``--resync``).
+SIGNING_FILE = "signing.log"
 
 #: Admitted transactions are gossiped in batches at most this often.
 TX_GOSSIP_DELAY_S = 0.02
@@ -72,11 +77,17 @@ class Node:
         self.chain.mempool.max_txs = config.mempool_size
         self.metrics = NodeMetrics()
         self.metrics.height.set(self.chain.height)
-        self.signer = GuardedSigner(
-            self.store,
+        self.signer: GuardedSigner = open_signer(
+            config.home / SIGNING_FILE,
             lambda payload: self.chain.suite.sign(self.key.private_key, payload),
             self.chain.suite.hash,
+            store=self.store,
+            ledger_height=self.chain.height,
+            ledger_signed=self._ledger_signed(),
         )
+        #: Why the node stopped itself (an unrecoverable storage error), or None.
+        self.fatal_error: str | None = None
+        self.failed = asyncio.Event()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify")
         self._chain_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chain")
         self.max_frame_bytes = self.genesis.params.max_block_bytes + (2 << 20)
@@ -88,6 +99,39 @@ class Node:
         self._gossip_handle: asyncio.TimerHandle | None = None
         self.started_ms = now_ms()
         self.chain.subscribe(self._on_block)
+
+    def _ledger_signed(self) -> tuple[int, int, int] | None:
+        """The latest position the ledger shows this validator signed: its precommit in
+        the commit certificate of the latest block, if it is there."""
+        height = self.chain.height
+        if height <= 0:
+            return None
+        try:
+            ledger = self.chain.ledger
+            header = ledger.header(height)
+            commit = ledger.commit(height)
+            validators = ledger.validator_set(header.validators_hash).validators
+        except NotFound:
+            return None
+        keys = [v.public_key for v in validators]
+        if self.key.public_key not in keys:
+            return None
+        index = keys.index(self.key.public_key)
+        if any(sig.validator_index == index for sig in commit.signatures):
+            return (height, commit.round, int(SignerStep.PRECOMMIT))
+        return None
+
+    def fail(self, exc: StorageError) -> None:
+        """Stop on an unrecoverable storage error (the node's own fault, never a peer's):
+        consensus stops at once, nothing more is written, and ``failed`` is set so the
+        process ends with the reason."""
+        if self.fatal_error is not None:
+            return
+        self.fatal_error = f"storage failure in {self.config.data_dir}: {exc}"
+        log.critical("stopping: %s", self.fatal_error)
+        if self.driver is not None:
+            self.driver.halt()
+        self.failed.set()
 
     def _p2p_identity(self) -> TransportIdentity:
         path = self.config.p2p_key_path
@@ -302,7 +346,11 @@ class Node:
             lambda h, r, step, payload: self.signer.sign(h, r, SignerStep(int(step)), payload),
             self._chain_thread,
             max_frame_bytes=self.max_frame_bytes,
+            gate=self.signer,
+            on_storage_error=self.fail,
         )
+        if not self._needs_network():
+            self.signer.release_fence_alone(self.chain.height)
         self.driver.start()
 
     async def stop(self) -> None:
@@ -315,6 +363,7 @@ class Node:
             await self.transport.stop()
         self._chain_thread.shutdown(wait=True)
         self._pool.shutdown(wait=True)
+        self.signer.close()
         self.store.close()
 
 
