@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +45,9 @@ SubmitResult = bytes | MempoolError
 #: ``data/`` may be restored from a backup or moved aside by ``--resync``).
 SIGNING_FILE = "signing.log"
 
+#: The running node's process id, in the node home (removed when it stops).
+PID_FILE = "node.pid"
+
 #: Admitted transactions are gossiped in batches at most this often.
 TX_GOSSIP_DELAY_S = 0.02
 TX_GOSSIP_BYTES = 1 << 20
@@ -51,6 +56,43 @@ TX_GOSSIP_BYTES = 1 << 20
 def now_ms() -> int:
     """Wall-clock milliseconds (read only here, at the edge)."""
     return int(time.time() * 1000)
+
+
+def running_pid(home: Path) -> int | None:
+    """The process id of the node running from ``home``, if one is alive."""
+    try:
+        pid = int((home / PID_FILE).read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def move_data_aside(config: NodeConfig) -> Path | None:
+    """Move the node's database to ``data.damaged-<time>`` beside it (never deleting it)
+    so the node starts empty and catches up from its peers; the signing record stays.
+
+    Returns:
+        Where the data went, or None when there was none.
+    """
+    data = Path(config.data_dir)
+    if not data.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        aside = data.with_name(f"{data.name}.damaged-{stamp}" + (f".{n}" if n else ""))
+        if not aside.exists():
+            data.rename(aside)
+            return aside
+    raise ChainError(f"too many damaged copies of {data} beside it")
+
+
+def disk_free_bytes(path: Path) -> int | None:
+    """Free bytes on the file system holding ``path`` (None if it cannot be read)."""
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
 
 
 class Node:
@@ -127,7 +169,9 @@ class Node:
         process ends with the reason."""
         if self.fatal_error is not None:
             return
-        self.fatal_error = f"storage failure in {self.config.data_dir}: {exc}"
+        free = disk_free_bytes(self.config.data_dir)
+        space = "" if free is None else f" ({free} bytes free on its file system)"
+        self.fatal_error = f"storage failure in {self.config.data_dir}{space}: {exc}"
         log.critical("stopping: %s", self.fatal_error)
         if self.driver is not None:
             self.driver.halt()
@@ -320,6 +364,8 @@ class Node:
     async def start(self) -> None:
         """Open the transport (when there are peers) and start consensus."""
         self._loop = asyncio.get_running_loop()
+        with contextlib.suppress(OSError):
+            (self.config.home / PID_FILE).write_text(f"{os.getpid()}\n")
         p2p = self.config.p2p
         if self._needs_network():
             self.transport = Transport(
@@ -365,6 +411,9 @@ class Node:
         self._pool.shutdown(wait=True)
         self.signer.close()
         self.store.close()
+        if running_pid(self.config.home) == os.getpid():
+            with contextlib.suppress(OSError):
+                (self.config.home / PID_FILE).unlink()
 
 
 class _Alone:
