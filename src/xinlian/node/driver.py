@@ -509,6 +509,10 @@ class ConsensusDriver:
             self._gate.observe_network_height(status.height)
         self._maybe_sync()
 
+    def best_peer_height(self) -> int | None:
+        """The highest committed height a connected peer reported (None: no reports)."""
+        return max(self._peer_heights.values(), default=None)
+
     def peer_left(self, peer: bytes) -> None:
         """Forget a disconnected peer."""
         self._peer_heights.pop(peer, None)

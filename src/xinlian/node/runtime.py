@@ -48,6 +48,13 @@ SIGNING_FILE = "signing.log"
 #: The running node's process id, in the node home (removed when it stops).
 PID_FILE = "node.pid"
 
+#: The highest height this node committed (and so may have acknowledged to clients),
+#: in the node home, rewritten at most once per :data:`MARK_INTERVAL_S`.
+HEIGHT_MARK_FILE = "committed.height"
+MARK_INTERVAL_S = 1.0
+#: Free disk space is read at most this often (admission checks it on every write).
+DISK_CHECK_INTERVAL_S = 1.0
+
 #: Admitted transactions are gossiped in batches at most this often.
 TX_GOSSIP_DELAY_S = 0.02
 TX_GOSSIP_BYTES = 1 << 20
@@ -130,6 +137,24 @@ class Node:
         #: Why the node stopped itself (an unrecoverable storage error), or None.
         self.fatal_error: str | None = None
         self.failed = asyncio.Event()
+        #: The height this node's own records say it reached before (its committed-height
+        #: mark, or the height it last signed at, less one); while the ledger is below,
+        #: the database lost blocks and the node is not ready.
+        self.own_record_height = self._own_record_height()
+        if self.chain.height < self.own_record_height:
+            log.error(
+                "the database is behind this node's own record: it holds height %d, but the "
+                "node had reached height %d before (blocks were lost: a damaged or restored "
+                "database, or a re-sync); it catches up from its peers and reports not ready "
+                "until it is past height %d",
+                self.chain.height,
+                self.own_record_height,
+                self.own_record_height,
+            )
+        self._mark_written = 0.0
+        self._disk_checked = 0.0
+        self._disk_free: int | None = None
+        self.last_commit_ms: int | None = None
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify")
         self._chain_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chain")
         self.max_frame_bytes = self.genesis.params.max_block_bytes + (2 << 20)
@@ -141,6 +166,78 @@ class Node:
         self._gossip_handle: asyncio.TimerHandle | None = None
         self.started_ms = now_ms()
         self.chain.subscribe(self._on_block)
+
+    def _own_record_height(self) -> int:
+        mark = 0
+        with contextlib.suppress(OSError, ValueError):
+            mark = int((self.config.home / HEIGHT_MARK_FILE).read_text().strip())
+        last = self.signer.last()
+        return max(mark, last.height - 1 if last is not None else 0)
+
+    def _write_mark(self, height: int) -> None:
+        """Record ``height`` in the committed-height mark (on the chain thread); the mark
+        never goes down."""
+        height = max(height, self.own_record_height)
+        path = self.config.home / HEIGHT_MARK_FILE
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            with open(tmp, "w") as f:
+                f.write(f"{height}\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", path, exc)
+
+    def disk_free(self) -> int | None:
+        """Free bytes on the data disk (read at most once a second)."""
+        now = time.monotonic()
+        if now - self._disk_checked >= DISK_CHECK_INTERVAL_S:
+            self._disk_checked = now
+            self._disk_free = disk_free_bytes(Path(self.config.data_dir))
+            if self._disk_free is not None:
+                self.metrics.disk_free.set(self._disk_free)
+        return self._disk_free
+
+    def write_refusal(self) -> str | None:
+        """Why new client writes are refused now (None: they are accepted)."""
+        if self.fatal_error is not None:
+            return f"the node has stopped: {self.fatal_error}"
+        free = self.disk_free()
+        if free is not None and free < self.config.min_free_bytes:
+            return (
+                f"the node's disk is nearly full ({free} bytes free, below the floor of "
+                f"{self.config.min_free_bytes}); writes resume when space is freed"
+            )
+        return None
+
+    def health(self) -> str | None:
+        """Why the node is unhealthy (it cannot write), or None."""
+        if self.fatal_error is not None:
+            return self.fatal_error
+        return None
+
+    def not_ready(self) -> list[str]:
+        """Why the node should not serve clients as current (empty: ready)."""
+        reasons: list[str] = []
+        if self.fatal_error is not None:
+            reasons.append(self.fatal_error)
+        height = self.chain.height
+        if height < self.own_record_height:
+            reasons.append(
+                f"behind its own record: at height {height}, but it had reached height "
+                f"{self.own_record_height} before"
+            )
+        best = self.driver.best_peer_height() if self.driver is not None else None
+        lag = max(0, best - height) if best is not None else 0
+        self.metrics.lag.set(lag)
+        if lag > self.config.max_lag_blocks:
+            reasons.append(
+                f"{lag} blocks behind its best peer (the limit is {self.config.max_lag_blocks})"
+            )
+        if self.transport is not None and not self.transport.connected_peers():
+            reasons.append("no peers connected")
+        return reasons
 
     def _ledger_signed(self) -> tuple[int, int, int] | None:
         """The latest position the ledger shows this validator signed: its precommit in
@@ -314,6 +411,12 @@ class Node:
         m.txs_failed.inc(sum(1 for r in block.result.receipts if r.status != 0))
         m.block_txs.observe(len(block.txs))
         m.mempool_size.set(len(self.chain.mempool))
+        self.last_commit_ms = now_ms()
+        m.last_commit.set(self.last_commit_ms / 1000)
+        now = time.monotonic()
+        if now - self._mark_written >= MARK_INTERVAL_S:
+            self._mark_written = now
+            self._write_mark(block.header.height)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._publish, block)
 
@@ -401,6 +504,9 @@ class Node:
 
     async def stop(self) -> None:
         """Stop consensus and the transport, wait for in-flight chain work, close the store."""
+        if self.fatal_error is None:
+            with contextlib.suppress(StorageError):
+                self._write_mark(self.chain.height)
         if self._gossip_handle is not None:
             self._gossip_handle.cancel()
         if self.driver is not None:

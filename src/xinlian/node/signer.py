@@ -17,13 +17,16 @@ When the record cannot be trusted to be the latest (the file is missing or damag
 the node has history, or it is older than a precommit of this validator that the ledger
 holds), the signer is *fenced*: it signs nothing (``FencedError``) until it has learned
 the network's committed height from the other validators and the chain has moved past
-it. Until then the node follows consensus without voting.
+it. Until then the node follows consensus without voting. The highest height heard in
+the first :data:`FENCE_SETTLE_S` seconds counts (every peer reports its height every half
+second, so one lagging peer does not set it too low).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
@@ -44,6 +47,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("xinlian.signer")
+
+#: How long after the first report of the network's height higher reports still raise
+#: the fence (afterwards the network's progress would keep it ahead for ever).
+FENCE_SETTLE_S = 3.0
 
 #: Where versions before the signing file kept the last record (in the node's database).
 LEGACY_KEY = b"W/last"
@@ -101,8 +108,11 @@ class GuardedSigner:
         last: SignedRecord | None = None,
         fence: str | None = None,
         min_floor: int = 0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._log = signlog
+        self._clock = clock
+        self._learned_at: float | None = None
         self._sign = sign
         self._hash = hash_fn
         self._lock = threading.Lock()
@@ -133,9 +143,11 @@ class GuardedSigner:
         return self._floor
 
     def may_sign(self, height: int) -> bool:
-        """Whether signing at ``height`` is allowed by the fence (positions are checked
-        when signing)."""
+        """Whether this validator may vote at ``height``: not below its last record, and
+        not fenced there (exact positions are checked when signing)."""
         with self._lock:
+            if self._last is not None and height < self._last.height:
+                return False
             return self._fence is None or (self._floor is not None and height > self._floor)
 
     def observe_network_height(self, height: int) -> None:
@@ -145,6 +157,11 @@ class GuardedSigner:
         with self._lock:
             if self._fence is None:
                 return
+            now = self._clock()
+            if self._learned_at is None:
+                self._learned_at = now
+            elif now - self._learned_at > FENCE_SETTLE_S:
+                return  # settled: the floor is fixed
             floor = max(height + 1, self._min_floor)
             if self._floor is None or floor > self._floor:
                 first = self._floor is None
@@ -210,6 +227,13 @@ class GuardedSigner:
             except SignLogError as exc:
                 raise SignerError(str(exc)) from exc
             self._last = record
+            log.debug(
+                "signed %s at height %d round %d: %s",
+                step.name.lower(),
+                height,
+                round_,
+                payload_hash.hex(),
+            )
             if self._fence is not None:
                 log.warning("signing fence lifted: signed at %s", _describe(position))
                 self._fence = None
@@ -230,6 +254,7 @@ def open_signer(
     ledger_signed: tuple[int, int, int] | None = None,
     force_fence: str | None = None,
     fs: FileOps | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> GuardedSigner:
     """Load the signing record at ``path`` and decide whether signing must be fenced.
 
@@ -244,6 +269,7 @@ def open_signer(
             precommit in the last commit certificate), if any.
         force_fence: fence signing for this reason whatever the file says (re-sync).
         fs: file-system calls (tests inject failures and record their order).
+        clock: monotonic seconds (for the fence's settling time).
     """
     signlog = SignLog(path, fs)
     found = signlog.load()
@@ -299,6 +325,7 @@ def open_signer(
         last=record,
         fence=fence,
         min_floor=max(ledger_height + 1, ledger_signed[0] + 1 if ledger_signed else 0),
+        clock=clock,
     )
 
 

@@ -169,7 +169,8 @@ def test_every_flipped_byte_fences_signing(path: Path) -> None:
 
 
 def test_missing_file_with_history_fences_until_the_network_is_passed(path: Path) -> None:
-    s = signer(path, ledger_height=40)
+    now = [100.0]
+    s = signer(path, ledger_height=40, clock=lambda: now[0])
     assert s.fence is not None and "no signing record" in s.fence
     with pytest.raises(FencedError):
         s.sign(41, 0, Step.PROPOSAL, b"P")
@@ -178,9 +179,13 @@ def test_missing_file_with_history_fences_until_the_network_is_passed(path: Path
     assert not s.may_sign(43) and s.may_sign(44)
     with pytest.raises(FencedError, match="resumes above height 43"):
         s.sign(43, 0, Step.PREVOTE, b"V")
-    s.observe_network_height(45)  # a higher report raises the floor until we sign
+    now[0] += 1.0
+    s.observe_network_height(45)  # a higher report soon after raises the floor
     with pytest.raises(FencedError, match="resumes above height 46"):
         s.sign(44, 0, Step.PREVOTE, b"V")
+    now[0] += 5.0
+    s.observe_network_height(48)  # settled: the network's progress does not move it
+    assert s.floor == 46
     s.sign(47, 0, Step.PREVOTE, b"V")
     assert s.fence is None
     s.close()
