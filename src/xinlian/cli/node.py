@@ -73,7 +73,7 @@ def start_cmd(
         if aside is not None:
             click.echo(f"moved the database to {aside}; starting empty and catching up", err=True)
     try:
-        code = run_async(_start(home, host, port, quiet))
+        code = run_async(_start(home, host, port, quiet, resync))
     except StorageError as exc:
         _storage_failure(home, exc)
     if code:
@@ -105,11 +105,13 @@ def _storage_failure(home: Path, exc: StorageError) -> None:
     sys.exit(1)
 
 
-async def _start(home: Path, host: str | None, port: int | None, quiet: bool) -> int:
+async def _start(
+    home: Path, host: str | None, port: int | None, quiet: bool, resync: bool = False
+) -> int:
     stop = asyncio.Event()
     remove_signals = install_stop_signals(stop)
     try:
-        async with running_node(home, host=host, port=port) as running:
+        async with running_node(home, host=host, port=port, resync=resync) as running:
             node = running.node
             click.echo(
                 f"{node.config.name}: chain {node.chain.chain_id!r} "

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from xinlian.codec import CodecError, decode, encode, to_builtins
-from xinlian.crypto import KeyPair
-from xinlian.ledger import NotFound
+from xinlian.crypto import KeyPair, get_suite
+from xinlian.ledger import Ledger, NotFound
 from xinlian.mempool import MempoolError, decode_envelope
 from xinlian.node.chain import Chain, ChainError, CommittedBlock, load_genesis
 from xinlian.node.config import NodeConfig
@@ -105,7 +105,9 @@ def disk_free_bytes(path: Path) -> int | None:
 class Node:
     """A member node: one chain, its mempool, consensus and (with peers) the transport."""
 
-    def __init__(self, config: NodeConfig, *, store: KVStore | None = None) -> None:
+    def __init__(
+        self, config: NodeConfig, *, store: KVStore | None = None, resync: bool = False
+    ) -> None:
         self.config = config
         try:
             genesis_raw = config.genesis_path.read_bytes()
@@ -117,6 +119,7 @@ class Node:
             raise ChainError(f"node key is {self.key.suite}, chain uses {self.genesis.suite}")
         self.p2p_identity = self._p2p_identity()
         self.store = store if store is not None else open_store(Path(config.data_dir))
+        existed = Ledger(self.store, get_suite(self.genesis.suite).hash).genesis_json() is not None
         self.chain = Chain(
             self.store,
             self.genesis,
@@ -132,7 +135,11 @@ class Node:
             self.chain.suite.hash,
             store=self.store,
             ledger_height=self.chain.height,
+            has_history=existed or self.chain.height > 0,
             ledger_signed=self._ledger_signed(),
+            force_fence="the node was re-synced (--resync): its data was damaged"
+            if resync
+            else None,
         )
         #: Why the node stopped itself (an unrecoverable storage error), or None.
         self.fatal_error: str | None = None

@@ -143,10 +143,11 @@ class GuardedSigner:
         return self._floor
 
     def may_sign(self, height: int) -> bool:
-        """Whether this validator may vote at ``height``: not below its last record, and
-        not fenced there (exact positions are checked when signing)."""
+        """Whether this validator may vote at ``height``: above its last record (a node
+        restarted in the middle of a height follows the rest of it without voting, since
+        its machine no longer knows what it signed there), and not fenced there."""
         with self._lock:
-            if self._last is not None and height < self._last.height:
+            if self._last is not None and height <= self._last.height:
                 return False
             return self._fence is None or (self._floor is not None and height > self._floor)
 
@@ -251,6 +252,7 @@ def open_signer(
     *,
     store: KVStore | None = None,
     ledger_height: int = 0,
+    has_history: bool | None = None,
     ledger_signed: tuple[int, int, int] | None = None,
     force_fence: str | None = None,
     fs: FileOps | None = None,
@@ -264,7 +266,9 @@ def open_signer(
         hash_fn: the suite hash.
         store: the node's database, where older versions kept the record (``W/last``):
             it is moved into the file on the first start.
-        ledger_height: the node's committed height (history means a record is expected).
+        ledger_height: the node's committed height.
+        has_history: whether the node ran before (its database existed before this
+            start), so a missing record means a lost one; default: ``ledger_height > 0``.
         ledger_signed: the latest position the ledger shows this validator signed (its
             precommit in the last commit certificate), if any.
         force_fence: fence signing for this reason whatever the file says (re-sync).
@@ -292,9 +296,10 @@ def open_signer(
             found.detail,
             "" if record is None else f" ({_describe(record.position)})",
         )
-    if record is None and fence is None and (ledger_height > 0 or legacy_raw is not None):
+    history = ledger_height > 0 if has_history is None else has_history
+    if record is None and fence is None and (history or legacy_raw is not None):
         fence = (
-            f"no signing record in {path} although this node has history (height {ledger_height})"
+            f"no signing record in {path} although this node ran before (height {ledger_height})"
         )
     if (
         fence is None
