@@ -575,7 +575,11 @@ class ConsensusDriver:
             return encode(BlockResponse(blocks))
 
         loop = asyncio.get_running_loop()
-        response = await loop.run_in_executor(None, read)
+        try:
+            response = await loop.run_in_executor(None, read)
+        except StorageError as exc:  # our disk cannot serve the blocks: not the peer's fault
+            self._storage_failed(exc)
+            return
         self.network.send(peer, Channel.BLOCK_RESPONSE, response)
 
     async def on_block_response(self, peer: bytes, payload: bytes) -> None:

@@ -242,3 +242,27 @@ def test_signing_record_older_than_the_ledger_fences(home: Path) -> None:
     finally:
         node.store.close()
         node.signer.close()
+
+
+class UnreadableDisk(FullDisk):
+    """Reads of blocks fail (a damaged table file)."""
+
+    def get(self, key: bytes) -> bytes | None:
+        if key.startswith(b"L/h/") or key.startswith(b"L/b/"):
+            raise StorageError("reading block failed: Corruption: block checksum mismatch")
+        return self.inner.get(key)
+
+
+async def test_a_damaged_table_while_serving_a_peer_is_our_failure(tmp_path: Path) -> None:
+    failures: list[StorageError] = []
+    disk = UnreadableDisk()
+    driver, net = driver_on(disk, tmp_path, keypair("observer").private_key, failures)
+    driver.chain.produce_block(1, 2_000_001, VALIDATOR.private_key)
+    driver.start()
+    try:
+        assert failures == []
+        await driver.on_block_request(PEER, encode(BlockRequest(1, 1)))
+    finally:
+        await driver.stop()
+    assert len(failures) == 1 and "checksum mismatch" in str(failures[0])
+    assert net.reports == [] and net.sent == []
