@@ -17,6 +17,7 @@ from xinlian.node.chain import CommittedBlock
 from xinlian.node.config import ConfigError, load_config
 from xinlian.node.network import add_node
 from xinlian.node.runtime import move_data_aside, running_pid
+from xinlian.node.signlog import SignLogError
 from xinlian.storage import StorageCorruptionError, StorageError, StorageLockedError
 
 
@@ -76,6 +77,8 @@ def start_cmd(
         code = run_async(_start(home, host, port, quiet, resync))
     except StorageError as exc:
         _storage_failure(home, exc)
+    except SignLogError as exc:
+        fail(f"{exc}; the node did not start (it signs nothing without its signing record)")
     if code:
         sys.exit(code)
 

@@ -236,7 +236,17 @@ class SignLog:
         self._broken: str | None = None
 
     def load(self) -> Loaded:
-        """Read the file, repair a torn tail, and open it for appending."""
+        """Read the file, repair a torn tail, and open it for appending.
+
+        Raises:
+            SignLogError: the file or its directory cannot be read or written.
+        """
+        try:
+            return self._load()
+        except OSError as exc:
+            raise SignLogError(f"cannot use the signing file {self.path}: {exc}") from exc
+
+    def _load(self) -> Loaded:
         data = self._fs.read(self.path)
         if data is None:
             found = Loaded("missing", None, "no signing file")

@@ -266,3 +266,11 @@ async def test_a_damaged_table_while_serving_a_peer_is_our_failure(tmp_path: Pat
         await driver.stop()
     assert len(failures) == 1 and "checksum mismatch" in str(failures[0])
     assert net.reports == [] and net.sent == []
+
+
+def test_an_unwritable_signing_record_stops_the_start_with_a_message(home: Path) -> None:
+    (home / SIGNING_FILE).mkdir()  # a directory where the file belongs
+    result = CliRunner().invoke(cli, ["node", "start", "--home", str(home)])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: cannot use the signing file")
+    assert "Traceback" not in result.output
