@@ -47,6 +47,7 @@ from xinlian.consensus import (
     Tendermint,
     TendermintConfig,
     TimeoutFired,
+    TimeoutKind,
     Timeouts,
     ValidateBlock,
     VoteReceived,
@@ -354,6 +355,9 @@ class SimNode:
         if (self.machine.config.my_index is not None) != voting:
             self.machine = replace(self.machine, config=sim.machine_config(self.index, voting))
         self.step(StartHeight(height))
+        if voting and sim.scenario.guarded:  # as the node's driver does after a restart
+            for round_ in range(sim.signers[self.index].first_round(height)):
+                self.step(TimeoutFired(TimeoutKind.PRECOMMIT, height, round_))
 
     def _restart(self, item: Restart) -> None:
         """Crash and restart: decisions above the rolled-back height are lost, the

@@ -54,6 +54,7 @@ from xinlian.consensus import (
     Tendermint,
     TendermintConfig,
     TimeoutFired,
+    TimeoutKind,
     Timeouts,
     ValidateBlock,
     VoteEquivocation,
@@ -144,6 +145,10 @@ class SigningGate(Protocol):
 
     def observe_network_height(self, height: int) -> None:
         """Another validator committed ``height``."""
+        ...
+
+    def first_round(self, height: int) -> int:
+        """The round to start ``height`` at (after a restart in the middle of it)."""
         ...
 
 
@@ -476,6 +481,11 @@ class ConsensusDriver:
         self._stuck_at = None
         self._height_since = time.monotonic()
         self.step(StartHeight(target))
+        if self._gate is not None and config.my_index is not None:
+            # Restarted in the middle of this height: skip to the round after the last one
+            # this validator signed in (ending a round is what timeoutPrecommit does).
+            for round_ in range(self._gate.first_round(target)):
+                self.step(TimeoutFired(TimeoutKind.PRECOMMIT, target, round_))
 
     # ------------------------------------------------------------------ peer messages
 

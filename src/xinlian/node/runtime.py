@@ -511,9 +511,6 @@ class Node:
 
     async def stop(self) -> None:
         """Stop consensus and the transport, wait for in-flight chain work, close the store."""
-        if self.fatal_error is None:
-            with contextlib.suppress(StorageError):
-                self._write_mark(self.chain.height)
         if self._gossip_handle is not None:
             self._gossip_handle.cancel()
         if self.driver is not None:
@@ -522,6 +519,9 @@ class Node:
             await self.transport.stop()
         self._chain_thread.shutdown(wait=True)
         self._pool.shutdown(wait=True)
+        if self.fatal_error is None:  # the chain thread is done: no other writer
+            with contextlib.suppress(StorageError):
+                self._write_mark(self.chain.height)
         self.signer.close()
         self.store.close()
         if running_pid(self.config.home) == os.getpid():

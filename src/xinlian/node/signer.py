@@ -143,13 +143,22 @@ class GuardedSigner:
         return self._floor
 
     def may_sign(self, height: int) -> bool:
-        """Whether this validator may vote at ``height``: above its last record (a node
-        restarted in the middle of a height follows the rest of it without voting, since
-        its machine no longer knows what it signed there), and not fenced there."""
+        """Whether this validator may vote at ``height``: not below its last record
+        (those heights are decided; a restarted node follows them without voting), and
+        not fenced there (exact positions are checked when signing)."""
         with self._lock:
-            if self._last is not None and height <= self._last.height:
+            if self._last is not None and height < self._last.height:
                 return False
             return self._fence is None or (self._floor is not None and height > self._floor)
+
+    def first_round(self, height: int) -> int:
+        """The round to start ``height`` at: after the round of the last record when it is
+        at this height (a node restarted in the middle of a height no longer knows what
+        its machine did in that round, so it joins the next one, where every position is
+        new to it)."""
+        with self._lock:
+            last = self._last
+            return last.round + 1 if last is not None and last.height == height else 0
 
     def observe_network_height(self, height: int) -> None:
         """Another validator says it committed ``height``: while fenced, signing waits

@@ -385,3 +385,13 @@ def test_killed_signer_never_double_signs_after_restart(tmp_path: Path) -> None:
     with pytest.raises((DoubleSignError, RegressionError)):
         s.sign(printed[-1], 0, Step.PREVOTE, b"B")
     assert s.sign(last.height, 0, Step.PREVOTE, b"A%d" % last.height) == last.signature
+
+
+def test_a_restart_in_the_middle_of_a_height_starts_at_the_next_round(path: Path) -> None:
+    s = signer(path)
+    assert s.first_round(1) == 0
+    s.sign(4, 2, Step.PREVOTE, b"V")
+    s.close()
+    s = signer(path, ledger_height=3)
+    assert s.first_round(4) == 3 and s.first_round(5) == 0
+    assert not s.may_sign(3) and s.may_sign(4) and s.may_sign(5)

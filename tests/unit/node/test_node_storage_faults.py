@@ -274,3 +274,30 @@ def test_an_unwritable_signing_record_stops_the_start_with_a_message(home: Path)
     assert result.exit_code == 1
     assert result.output.startswith("error: cannot use the signing file")
     assert "Traceback" not in result.output
+
+
+def test_a_validator_restarted_in_the_middle_of_a_height_goes_on(home: Path) -> None:
+    """Killed after signing its proposal (and prevote) for the next height: restarted, it
+    joins the next round of that height, never re-signs the old positions, and the
+    (single-validator) chain goes on."""
+    _stop_cleanly(home, blocks=2)
+
+    async def run() -> tuple[int, int]:
+        node = Node(load_config(home))
+        height = node.chain.height
+        node.signer.sign(height + 1, 0, Step.PROPOSAL, b"a block that was never committed")
+        node.signer.sign(height + 1, 0, Step.PREVOTE, b"a prevote for it")
+        await node.start()
+        try:
+            await asyncio.wait_for(_until_height(node, height + 2), 30)
+            return height, node.chain.ledger.commit(height + 1).round
+        finally:
+            await node.stop()
+
+    height, round_ = asyncio.run(run())
+    assert round_ >= 1  # decided in a later round than the one signed before the "crash"
+
+
+async def _until_height(node: Node, height: int) -> None:
+    while node.chain.height < height:
+        await asyncio.sleep(0.02)
