@@ -294,7 +294,7 @@ def test_a_validator_restarted_in_the_middle_of_a_height_goes_on(home: Path) -> 
         finally:
             await node.stop()
 
-    height, round_ = asyncio.run(run())
+    _, round_ = asyncio.run(run())
     assert round_ >= 1  # decided in a later round than the one signed before the "crash"
 
 
