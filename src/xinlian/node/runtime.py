@@ -522,11 +522,17 @@ class Node:
         if self.fatal_error is None:  # the chain thread is done: no other writer
             with contextlib.suppress(StorageError):
                 self._write_mark(self.chain.height)
-        self.signer.close()
-        self.store.close()
-        if running_pid(self.config.home) == os.getpid():
-            with contextlib.suppress(OSError):
-                (self.config.home / PID_FILE).unlink()
+        try:
+            self.signer.close()
+            try:
+                self.store.close()
+            except StorageError:
+                if self.fatal_error is None:  # after a failure, closing fails the same way
+                    raise
+        finally:
+            if running_pid(self.config.home) == os.getpid():
+                with contextlib.suppress(OSError):
+                    (self.config.home / PID_FILE).unlink()
 
 
 class _Alone:
