@@ -433,6 +433,9 @@ class Node:
             if allowed != set(self.transport.allowed_keys()):
                 self.transport.set_allowed_keys(allowed)  # governance changed the validators
             self.metrics.peers.set(len(self.transport.connected_peers()))
+        best = self.driver.best_peer_height() if self.driver is not None else None
+        self.metrics.lag.set(max(0, best - block.header.height) if best is not None else 0)
+        self.disk_free()
         for queue in list(self._subscribers):
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
