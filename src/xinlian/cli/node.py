@@ -87,8 +87,9 @@ def _storage_failure(home: Path, exc: StorageError) -> None:
     """Print one ``error:`` line and what the operator can do; exit 1."""
     if isinstance(exc, StorageLockedError):
         pid = running_pid(home)
-        which = f" (pid {pid})" if pid is not None else ""
-        fail(f"node at {home} is already running{which}: {exc}")
+        if pid is not None:
+            fail(f"node at {home} is already running (pid {pid}); stop it first")
+        fail(f"node at {home} cannot start: {exc}")
     click.echo(f"error: {exc}", err=True)
     if isinstance(exc, StorageCorruptionError):
         click.echo(
