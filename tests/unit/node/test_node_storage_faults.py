@@ -301,3 +301,41 @@ def test_a_validator_restarted_in_the_middle_of_a_height_goes_on(home: Path) -> 
 async def _until_height(node: Node, height: int) -> None:
     while node.chain.height < height:
         await asyncio.sleep(0.02)
+
+
+COUNTER = """
+from contract import Value, export
+
+count = Value("count", 0)
+
+
+@export
+def bump() -> int:
+    count.set(count.get() + 1)
+    return count.get()
+"""
+
+
+def test_a_storage_failure_inside_a_contract_is_not_a_failed_receipt() -> None:
+    """A read error under a contract is the node's disk, not the contract: it must stop
+    the block (and the node), never become a 'failed' receipt that other nodes would not
+    write, which would make an honest peer's block look invalid."""
+    from tests.unit.conftest import DEFAULT_ACCOUNTS, World
+
+    from xinlian.types import TxStatus
+
+    world = World(make_genesis(accounts=(*DEFAULT_ACCOUNTS, ("dev_a", "a", ("deployer",)))))
+    args = {"source": COUNTER, "init": {}, "upgrade_policy": "immutable"}
+    receipt = world.call("dev_a", "contracts", "deploy", args)
+    assert receipt.status == TxStatus.OK, receipt.error
+    contract = decode(receipt.output, str)
+    readable = world.read
+
+    def damaged(key: bytes) -> bytes | None:
+        if key.startswith(b"contracts/s/"):
+            raise StorageError("reading failed: Corruption: block checksum mismatch")
+        return readable(key)
+
+    world.read = damaged  # type: ignore[method-assign]
+    with pytest.raises(StorageError, match="checksum mismatch"):
+        world.call("dev_a", contract, "bump", {})
