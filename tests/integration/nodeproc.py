@@ -59,7 +59,8 @@ class NodeProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = home / "node.log"
 
-    def start(self) -> None:
+    def start(self, *args: str, log_level: str | None = None) -> None:
+        """Start the node (``args`` are extra ``node start`` options, e.g. ``--resync``)."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
             [
@@ -72,7 +73,8 @@ class NodeProcess:
                 "--home",
                 str(self.home),
                 "--log-level",
-                LOG_LEVEL,
+                log_level or LOG_LEVEL,
+                *args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -9,8 +9,12 @@ trivial application, re-gossips its own messages of the current height, and send
 decided proposal and precommits to a peer it sees lagging behind (a stand-in for sync).
 
 Invariants are checked after every event: no two honest nodes decide different blocks at
-one height, every decision carries a valid commit certificate, and honest nodes' app state
-(a hash chain over decided blocks) is equal at each height. ``run`` then checks progress:
+one height, every decision carries a valid commit certificate, honest nodes' app state
+(a hash chain over decided blocks) is equal at each height, and no honest validator ever
+signs two different messages at one (height, round, step). Each validator signs through
+the node's guarded signer (its signing record in an in-memory file system); a scenario
+may crash and restart validators with their storage rolled back some heights, and with
+their signing record lost. ``run`` then checks progress:
 all honest nodes reach the target height within a bound after the network heals.
 """
 
@@ -20,8 +24,9 @@ import hashlib
 import heapq
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 
 from xinlian.codec import encode
 from xinlian.consensus import (
@@ -42,6 +47,7 @@ from xinlian.consensus import (
     Tendermint,
     TendermintConfig,
     TimeoutFired,
+    TimeoutKind,
     Timeouts,
     ValidateBlock,
     VoteReceived,
@@ -49,6 +55,7 @@ from xinlian.consensus import (
 from xinlian.consensus.events import Effect, Event
 from xinlian.consensus.messages import PROPOSAL_TYPE, Proposal
 from xinlian.crypto.suite import get_suite
+from xinlian.node.signer import GuardedSigner, SignerError, Step, open_signer
 from xinlian.types import Commit, Validator, ValidatorSet, Vote, VoteType
 
 CHAIN = "sim-chain"
@@ -157,6 +164,11 @@ class Scenario:
         progress_bound_ms: virtual time after stabilisation to reach the goal.
         expect_progress: ``False`` for scenarios that must halt (and stay safe).
         run_ms: how long to run when no progress is expected.
+        restarts: ``(validator, at_ms, rollback, lose_record)``: at ``at_ms`` the
+            validator crashes and restarts with its storage ``rollback`` heights behind
+            what it had decided, and with its signing record deleted if ``lose_record``.
+        guarded: validators sign through the guarded signer (False only to show that
+            the double-sign check catches a validator without it).
     """
 
     powers: tuple[int, ...] = (1, 1, 1, 1)
@@ -173,6 +185,8 @@ class Scenario:
     progress_bound_ms: int = 30_000
     expect_progress: bool = True
     run_ms: int = 10_000
+    restarts: tuple[tuple[int, int, int, bool], ...] = ()
+    guarded: bool = True
 
     @property
     def n(self) -> int:
@@ -225,12 +239,64 @@ class GossipTick:
 
 @dataclass
 class Committed:
-    """The node finished committing ``height``."""
+    """The node finished committing ``height`` (in its life ``epoch``: a restart makes
+    what the crashed node had queued stale)."""
 
     height: int
+    epoch: int = 0
 
 
-Item = Event | Deliver | GossipTick | Committed
+@dataclass
+class Restart:
+    """The node crashes and restarts with rolled-back storage."""
+
+    rollback: int
+    lose_record: bool
+
+
+Item = Event | Deliver | GossipTick | Committed | Restart
+
+
+class MemoryFiles:
+    """An in-memory file system for the signing record (``signlog.FileOps``)."""
+
+    def __init__(self) -> None:
+        self.files: dict[Path, bytearray] = {}
+        self.fds: dict[int, Path] = {}
+
+    def read(self, path: Path) -> bytes | None:
+        data = self.files.get(path)
+        return None if data is None else bytes(data)
+
+    def open_append(self, path: Path) -> int:
+        fd = len(self.fds) + 3
+        self.fds[fd] = path
+        return fd
+
+    def open_new(self, path: Path) -> int:
+        self.files[path] = bytearray()
+        return self.open_append(path)
+
+    def write(self, fd: int, data: bytes) -> None:
+        self.files[self.fds[fd]] += data
+
+    def fsync(self, fd: int) -> None:
+        pass
+
+    def truncate(self, fd: int, size: int) -> None:
+        del self.files[self.fds[fd]][size:]
+
+    def close(self, fd: int) -> None:
+        self.fds.pop(fd, None)
+
+    def replace(self, src: Path, dst: Path) -> None:
+        self.files[dst] = self.files.pop(src)
+        for fd, path in self.fds.items():
+            if path == src:
+                self.fds[fd] = dst
+
+    def fsync_dir(self, path: Path) -> None:
+        pass
 
 
 @dataclass
@@ -246,6 +312,8 @@ class SimNode:
     own: list[tuple[int, int | None, Message]] = field(default_factory=list)
     lagging: dict[int, int] = field(default_factory=dict)
     counter: int = 0
+    restarted: bool = False
+    epoch: int = 0
 
     @property
     def honest(self) -> bool:
@@ -261,15 +329,53 @@ class SimNode:
         elif isinstance(item, GossipTick):
             self._on_gossip()
         elif isinstance(item, Committed):
-            self.step(StartHeight(item.height + 1))
+            if item.epoch == self.epoch:
+                self._start(item.height + 1)
+        elif isinstance(item, Restart):
+            self._restart(item)
         else:
             self.step(item)
 
     def step(self, event: Event) -> None:
-        """Feed the machine and carry out its effects."""
-        self.machine, effects = self.machine.step(event)
+        """Feed the machine and carry out its effects (as the node's driver does, an
+        event whose signature the guarded signer refuses is dropped)."""
+        try:
+            self.machine, effects = self.machine.step(event)
+        except SignerError:
+            self.sim.refused_signatures += 1
+            return
         for effect in effects:
             self._do(effect)
+
+    def _start(self, height: int) -> None:
+        """Start ``height``, voting only where the guarded signer allows it (elsewhere
+        the node follows without voting, as the node's driver does)."""
+        sim = self.sim
+        voting = not sim.scenario.guarded or sim.signers[self.index].may_sign(height)
+        if (self.machine.config.my_index is not None) != voting:
+            self.machine = replace(self.machine, config=sim.machine_config(self.index, voting))
+        self.step(StartHeight(height))
+        if voting and sim.scenario.guarded:  # as the node's driver does after a restart
+            for round_ in range(sim.signers[self.index].first_round(height)):
+                self.step(TimeoutFired(TimeoutKind.PRECOMMIT, height, round_))
+
+    def _restart(self, item: Restart) -> None:
+        """Crash and restart: decisions above the rolled-back height are lost, the
+        machine starts afresh, the signing record survives unless it is lost too."""
+        sim = self.sim
+        top = max(self.decided, default=0)
+        keep = max(0, top - item.rollback)
+        self.decided = {h: d for h, d in self.decided.items() if h <= keep}
+        self.app = {h: a for h, a in self.app.items() if h <= keep}
+        self.own = []
+        self.lagging = {}
+        self.restarted = True
+        self.epoch += 1
+        if item.lose_record:
+            sim.files[self.index].files.clear()
+        sim.signers[self.index] = sim.open_signer(self.index, keep, ran=True)
+        self.machine = Tendermint(sim.machine_config(self.index, True))
+        self._start(keep + 1)
 
     # -------------------------------------------------------------- inputs
 
@@ -288,6 +394,14 @@ class SimNode:
     def _on_gossip(self) -> None:
         sim = self.sim
         height = self.machine.height
+        if self.restarted:
+            # A stand-in for the node's status messages and block sync: peers hear this
+            # node's height and send it the decisions it lacks; it learns theirs.
+            for peer in sim.nodes:
+                if peer is not self and peer.honest:
+                    sim.signers[self.index].observe_network_height(max(peer.decided, default=0))
+                    if height in peer.decided:
+                        peer.lagging[self.index] = height
         for msg_height, to, message in self.own:
             if msg_height == height:
                 sim.broadcast(self.index, message, to)
@@ -349,7 +463,7 @@ class SimNode:
         self.app[decision.height] = next_app_hash(self.app[decision.height - 1], decision.block)
         if self.honest:
             sim.on_decide(self, decision)
-        sim.schedule(1 + sim.rng.randrange(5), self.index, Committed(decision.height))
+        sim.schedule(1 + sim.rng.randrange(5), self.index, Committed(decision.height, self.epoch))
 
     def _remember(self, message: Message, height: int, to: int | None) -> None:
         self.own = [entry for entry in self.own if entry[0] >= height]
@@ -437,22 +551,62 @@ class Simulator:
         self.validators = ValidatorSet(
             [Validator(public_key(i), p, f"v{i}") for i, p in enumerate(scenario.powers)]
         )
+        #: Every message each validator signed: (validator, height, round, step) -> bytes.
+        self.signed: dict[tuple[int, int, int, int], bytes] = {}
+        self.refused_signatures = 0
+        self.files = [MemoryFiles() for _ in range(scenario.n)]
+        self.signers = [self.open_signer(i, 0, ran=False) for i in range(scenario.n)]
         self.nodes = [self._make_node(i) for i in range(scenario.n)]
 
-    def _make_node(self, index: int) -> SimNode:
-        def sign(_height: int, _round: int, _step: SignStep, payload: bytes) -> bytes:
-            return raw_sign(index, payload)
+    def open_signer(self, index: int, ledger_height: int, *, ran: bool) -> GuardedSigner:
+        """Validator ``index``'s guarded signer over its signing record (``ran``: its
+        database existed before, even if rolled back to nothing)."""
+        return open_signer(
+            Path(f"/sim/{index}/signing.log"),
+            lambda payload: raw_sign(index, payload),
+            SUITE.hash,
+            ledger_height=ledger_height,
+            has_history=ran,
+            fs=self.files[index],
+            clock=lambda: self.now / 1000,
+        )
 
-        config = TendermintConfig(
+    def machine_config(self, index: int, voting: bool) -> TendermintConfig:
+        """The machine's config for validator ``index`` (an observer when not voting)."""
+
+        def sign(height: int, round_: int, step: SignStep, payload: bytes) -> bytes:
+            if self.scenario.guarded:
+                signature = self.signers[index].sign(height, round_, Step(int(step)), payload)
+            else:
+                signature = raw_sign(index, payload)
+            self.witness(index, height, round_, int(step), payload)
+            return signature
+
+        return TendermintConfig(
             chain_id=CHAIN,
             validators=self.validators,
-            my_index=index,
-            sign=sign,
+            my_index=index if voting else None,
+            sign=sign if voting else None,
             verify=cached_verify,
             hash_block=block_hash,
             timeouts=SIM_TIMEOUTS,
         )
+
+    def _make_node(self, index: int) -> SimNode:
+        config = self.machine_config(index, True)
         return SimNode(self, index, self.scenario.behaviour(index), Tendermint(config))
+
+    def witness(self, index: int, height: int, round_: int, step: int, payload: bytes) -> None:
+        """Every signature an honest validator makes: never two different messages at
+        one (height, round, step)."""
+        if self.scenario.behaviour(index) != HONEST:
+            return
+        first = self.signed.setdefault((index, height, round_, step), payload)
+        if first != payload:
+            raise InvariantError(
+                f"seed {self.seed}: validator {index} signed two different messages at "
+                f"height {height}, round {round_}, step {step}"
+            )
 
     # -------------------------------------------------------------- network
 
@@ -528,6 +682,8 @@ class Simulator:
         for node in self.nodes:
             self.schedule(self.rng.randrange(20), node.index, StartHeight(1))
             self.schedule(GOSSIP_MS + self.rng.randrange(50), node.index, GossipTick())
+        for index, at_ms, rollback, lose_record in sc.restarts:
+            self.schedule(at_ms, index, Restart(rollback, lose_record))
         events = 0
         while self.queue:
             at, _, index, item = heapq.heappop(self.queue)

@@ -16,12 +16,6 @@ from xinlian.execution import QueryError
 from xinlian.state import PrunedVersionError, VersionError
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """Liveness: the node answers and knows its height."""
-    node = request.app[NODE]
-    return json_response({"status": "ok", "height": node.chain.height})
-
-
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text exposition."""
     node = request.app[NODE]

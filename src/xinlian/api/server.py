@@ -20,6 +20,7 @@ from xinlian.api.evidence import (
     post_tsa,
 )
 from xinlian.api.explorer import routes as explorer_routes
+from xinlian.api.health import healthz, readyz, storage_guard
 from xinlian.api.middleware import problem_middleware
 from xinlian.api.ratelimit import RateLimiter
 from xinlian.api.reads import (
@@ -30,7 +31,6 @@ from xinlian.api.reads import (
     get_block,
     get_block_by_hash,
     get_state,
-    healthz,
     metrics,
     openapi,
     query,
@@ -48,13 +48,15 @@ from xinlian.node.runtime import Node
 def create_app(node: Node) -> web.Application:
     """The API application for ``node``."""
     app = web.Application(
-        middlewares=[problem_middleware], client_max_size=node.config.api.max_body_bytes
+        middlewares=[problem_middleware, storage_guard],
+        client_max_size=node.config.api.max_body_bytes,
     )
     app[NODE] = node
     app[LIMITER] = RateLimiter(node.config.api.rate_limit, node.config.api.rate_burst)
     app[TSA] = load_node_tsa(node)
     r = app.router
     r.add_get("/healthz", healthz)
+    r.add_get("/readyz", readyz)
     r.add_get("/metrics", metrics)
     r.add_get("/v1/openapi.json", openapi)
     r.add_get("/v1/status", status)

@@ -294,6 +294,15 @@ def openapi_spec() -> dict[str, Any]:
                 ),
             }
         },
+        "/readyz": {
+            "get": {
+                "summary": "Readiness: serves current answers (503 with reasons if not)",
+                "operationId": "readyz",
+                "responses": _ok(
+                    _obj({"status": {"type": "string"}, "height": {"type": "integer"}})
+                ),
+            }
+        },
         "/metrics": {
             "get": {
                 "summary": "Prometheus metrics",

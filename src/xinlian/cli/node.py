@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import click
 
 from xinlian.cli.common import fail
 from xinlian.cli.service import install_stop_signals, run_async, running_node
 from xinlian.node.chain import CommittedBlock
-from xinlian.node.config import ConfigError
+from xinlian.node.config import ConfigError, load_config
 from xinlian.node.network import add_node
+from xinlian.node.runtime import move_data_aside, running_pid
+from xinlian.node.signlog import SignLogError
+from xinlian.storage import StorageCorruptionError, StorageError, StorageLockedError
 
 
 @click.group("node")
@@ -42,7 +48,15 @@ def node_group() -> None:
     help="Logging verbosity.",
 )
 @click.option("--quiet", is_flag=True, help="Do not print a line per committed block.")
-def start_cmd(home: Path, host: str | None, port: int | None, log_level: str, quiet: bool) -> None:
+@click.option(
+    "--resync",
+    is_flag=True,
+    help="Move the database aside to data.damaged-<time> (kept, never deleted) and start "
+    "empty, catching up from the peers; the signing record is kept.",
+)
+def start_cmd(
+    home: Path, host: str | None, port: int | None, log_level: str, quiet: bool, resync: bool
+) -> None:
     """Run the node of HOME with its REST API until Ctrl-C or SIGTERM."""
     if not (home / "config.toml").exists() and not (home / "genesis.json").exists():
         fail(
@@ -52,14 +66,56 @@ def start_cmd(home: Path, host: str | None, port: int | None, log_level: str, qu
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    run_async(_start(home, host, port, quiet))
+    if resync:
+        pid = running_pid(home)
+        if pid is not None:
+            fail(f"node at {home} is already running (pid {pid}); stop it before --resync")
+        aside = move_data_aside(load_config(home))
+        if aside is not None:
+            click.echo(f"moved the database to {aside}; starting empty and catching up", err=True)
+    try:
+        code = run_async(_start(home, host, port, quiet, resync))
+    except StorageError as exc:
+        _storage_failure(home, exc)
+    except SignLogError as exc:
+        fail(f"{exc}; the node did not start (it signs nothing without its signing record)")
+    if code:
+        sys.exit(code)
 
 
-async def _start(home: Path, host: str | None, port: int | None, quiet: bool) -> int:
+def _storage_failure(home: Path, exc: StorageError) -> None:
+    """Print one ``error:`` line and what the operator can do; exit 1."""
+    if isinstance(exc, StorageLockedError):
+        pid = running_pid(home)
+        if pid is not None:
+            fail(f"node at {home} is already running (pid {pid}); stop it first")
+        fail(f"node at {home} cannot start: {exc}")
+    click.echo(f"error: {exc}", err=True)
+    if isinstance(exc, StorageCorruptionError):
+        click.echo(
+            "hint: the node did not start, and changed nothing. Either restore "
+            f"{home}/data from a backup, or re-sync from the peers with `xinlian node start "
+            f"--home {home} --resync` (the damaged data is moved aside and kept; the signing "
+            "record stays), or leave it as it is for investigation. See docs/operations.md.",
+            err=True,
+        )
+    else:
+        click.echo(
+            "hint: nothing half-written was kept; free space or fix the disk, then start "
+            "the node again (it resumes from its last committed block). See "
+            "docs/operations.md.",
+            err=True,
+        )
+    sys.exit(1)
+
+
+async def _start(
+    home: Path, host: str | None, port: int | None, quiet: bool, resync: bool = False
+) -> int:
     stop = asyncio.Event()
     remove_signals = install_stop_signals(stop)
     try:
-        async with running_node(home, host=host, port=port) as running:
+        async with running_node(home, host=host, port=port, resync=resync) as running:
             node = running.node
             click.echo(
                 f"{node.config.name}: chain {node.chain.chain_id!r} "
@@ -67,7 +123,7 @@ async def _start(home: Path, host: str | None, port: int | None, quiet: bool) ->
             )
             click.echo(f"REST API on {running.url}; Ctrl-C to stop")
             queue = node.subscribe()
-            waiter = asyncio.create_task(stop.wait())
+            waiter = asyncio.create_task(_first(stop.wait(), node.failed.wait()))
             try:
                 while not stop.is_set():
                     getter = asyncio.create_task(queue.get())
@@ -85,8 +141,20 @@ async def _start(home: Path, host: str | None, port: int | None, quiet: bool) ->
             click.echo("stopping…", err=True)
     finally:
         remove_signals()
+    if node.fatal_error is not None:
+        raise StorageError(node.fatal_error)
     click.echo("stopped", err=True)
     return 0
+
+
+async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Return when the first of ``waits`` finishes (cancelling the others)."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _block_line(block: CommittedBlock) -> str:

@@ -37,17 +37,18 @@ class RunningNode:
 
 @contextlib.asynccontextmanager
 async def running_node(
-    home: Path, *, host: str | None = None, port: int | None = None
+    home: Path, *, host: str | None = None, port: int | None = None, resync: bool = False
 ) -> AsyncIterator[RunningNode]:
     """Start the node of ``home`` and its API; stop both when the block exits.
 
-    ``port`` None uses the node's config; 0 picks a free port.
+    ``port`` None uses the node's config; 0 picks a free port. ``resync``: the data was
+    moved aside, so the signer waits to catch up with the network before it signs.
 
     Raises:
         XinlianError: the node cannot start (bad home, port in use, ...).
     """
     config = load_config(home)
-    node = Node(config)
+    node = Node(config, resync=resync)
     bind_host = host or config.api.host
     bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 

@@ -40,6 +40,7 @@ from xinlian.contracts.machine import (
     helpers,
 )
 from xinlian.contracts.records import ContractMeta, MethodAbi, code_key, meta_key, storage_prefix
+from xinlian.storage import StorageError
 from xinlian.types import Event, TxStatus
 
 _MIN_INT = -(2**63)
@@ -636,9 +637,10 @@ class ContractRuntime:
             raise
         except RecursionError:
             raise fault("recursion too deep") from None
-        except MemoryError:
+        except (MemoryError, StorageError):
             # The limits bound what a contract allocates, so this is the machine, not the
-            # contract: a receipt saying so could differ from other nodes'. Stop instead.
+            # contract; a storage error is the node's disk. A receipt saying so could
+            # differ from other nodes'. Stop instead.
             raise
         except Exception as exc:
             line = _fault_line(exc.__traceback__, compiled.filename)

@@ -13,6 +13,8 @@ A node's home directory::
     name = "node0"
     block_interval_ms = 200
     block_gas_budget = 40000000   # a block this node builds closes after this much gas
+    min_free_bytes = 268435456    # below this much free disk, client writes get 503
+    max_lag_blocks = 10           # /readyz fails when this far behind the best peer
 
     [api]
     host = "127.0.0.1"
@@ -142,6 +144,10 @@ class NodeConfig:
     state_retain: int = 1000
     mempool_size: int = 200_000
     block_gas_budget: int = DEFAULT_BLOCK_GAS_BUDGET
+    #: Below this many free bytes on the data disk, new client writes are refused (503).
+    min_free_bytes: int = 256 * 1024 * 1024
+    #: ``/readyz`` fails when the node is this many blocks behind its best peer.
+    max_lag_blocks: int = 10
     api: ApiConfig = field(default_factory=ApiConfig)
     p2p: P2PConfig = field(default_factory=P2PConfig)
     consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
@@ -219,6 +225,8 @@ def load_config(home: Path) -> NodeConfig:
         block_gas_budget=_int(
             node, "block_gas_budget", DEFAULT_BLOCK_GAS_BUDGET, 1_000_000, 10**12
         ),
+        min_free_bytes=_int(node, "min_free_bytes", 256 * 1024 * 1024, 0, 1 << 50),
+        max_lag_blocks=_int(node, "max_lag_blocks", 10, 1, 10**9),
         api=ApiConfig(
             host=host,
             port=_int(api, "port", 8545, 0, 65535),

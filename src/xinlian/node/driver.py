@@ -54,6 +54,7 @@ from xinlian.consensus import (
     Tendermint,
     TendermintConfig,
     TimeoutFired,
+    TimeoutKind,
     Timeouts,
     ValidateBlock,
     VoteEquivocation,
@@ -73,6 +74,7 @@ from xinlian.node.wire import (
     Channel,
     NodeStatus,
 )
+from xinlian.storage import StorageError
 from xinlian.sync import LedgerSource
 from xinlian.types import BlockHeader, VoteType
 
@@ -133,6 +135,23 @@ class Network(Protocol):
         ...
 
 
+class SigningGate(Protocol):
+    """Whether this validator may vote at a height (the signer's fence), and what it
+    learns of the network's height."""
+
+    def may_sign(self, height: int) -> bool:
+        """False: follow consensus at ``height`` without voting."""
+        ...
+
+    def observe_network_height(self, height: int) -> None:
+        """Another validator committed ``height``."""
+        ...
+
+    def first_round(self, height: int) -> int:
+        """The round to start ``height`` at (after a restart in the middle of it)."""
+        ...
+
+
 class _HeaderOnly(msgspec.Struct, array_like=True, frozen=True):
     header: BlockHeader
     txs: msgspec.Raw
@@ -157,6 +176,8 @@ class ConsensusDriver:
         chain_thread: ThreadPoolExecutor,
         *,
         max_frame_bytes: int,
+        gate: SigningGate | None = None,
+        on_storage_error: Callable[[StorageError], None] | None = None,
     ) -> None:
         self.chain = chain
         self.config = config
@@ -166,6 +187,8 @@ class ConsensusDriver:
         self._sign = sign
         self._chain_thread = chain_thread
         self._max_frame = max_frame_bytes
+        self._gate = gate
+        self._on_storage_error = on_storage_error
         c = config.consensus
         self._timeouts = Timeouts(
             propose_ms=c.timeout_propose_ms,
@@ -175,7 +198,7 @@ class ConsensusDriver:
             precommit_ms=c.timeout_precommit_ms,
             precommit_delta_ms=c.timeout_delta_ms,
         )
-        self.machine = Tendermint(self._machine_config())
+        self.machine = Tendermint(self._machine_config(chain.height + 1))
         self._prepared: dict[bytes, PreparedBlock] = {}
         self._own: list[tuple[int, Channel, bytes]] = []
         self._stuck_at: tuple[int, int] | None = None
@@ -196,10 +219,12 @@ class ConsensusDriver:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _machine_config(self) -> TendermintConfig:
+    def _machine_config(self, height: int) -> TendermintConfig:
         validators = self.chain.validators
         keys = [v.public_key for v in validators.validators]
         index = keys.index(self.public_key) if self.public_key in keys else None
+        if index is not None and self._gate is not None and not self._gate.may_sign(height):
+            index = None  # fenced: follow this height without voting
         return TendermintConfig(
             chain_id=self.chain.chain_id,
             validators=validators,
@@ -224,6 +249,20 @@ class ConsensusDriver:
         self._running = True
         self._spawn(self._ticker(), "consensus-ticker")
         self._start_next()
+
+    def halt(self) -> None:
+        """Stop taking part at once (after an unrecoverable local failure)."""
+        self._running = False
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+    def _storage_failed(self, exc: StorageError) -> None:
+        """A local storage failure: the node's own fault, never a peer's; fatal."""
+        log.error("storage failure: %s", exc)
+        self.halt()
+        if self._on_storage_error is not None:
+            self._on_storage_error(exc)
 
     async def stop(self) -> None:
         """Cancel timers and in-flight work (the chain thread finishes its current job)."""
@@ -355,6 +394,9 @@ class ConsensusDriver:
         except ChainError as exc:  # the chain moved on (caught up meanwhile)
             log.debug("not building block %d: %s", height, exc)
             return
+        except StorageError as exc:
+            self._storage_failed(exc)
+            return
         assert prepared is not None
         self._prepared[prepared.hash] = prepared
         self.step(ProposalBuilt(height, round_, encode(prepared.block())))
@@ -371,6 +413,9 @@ class ConsensusDriver:
             return
         except ChainError as exc:
             log.debug("not validating block %d: %s", effect.height, exc)
+            return
+        except StorageError as exc:
+            self._storage_failed(exc)
             return
         assert prepared is not None
         if prepared.hash != effect.block_hash:
@@ -398,6 +443,10 @@ class ConsensusDriver:
                 decision.round,
                 len(decision.block),
             )
+        except StorageError as exc:
+            self._committing = False
+            self._storage_failed(exc)
+            return
         except Exception:  # a decided block we cannot commit: halt this height, resync
             log.exception("cannot commit decided block %d", decision.height)
         finally:
@@ -416,8 +465,12 @@ class ConsensusDriver:
             return
         config = self.machine.config
         if config.validators != self.chain.validators:
-            config = self._machine_config()
+            config = self._machine_config(target)
             log.info("validator set changed at height %d", target)
+        elif self._gate is not None:
+            fresh = self._machine_config(target)
+            if fresh.my_index != config.my_index:
+                config = fresh  # the signing fence closed or lifted
         if self.machine.height != target - 1:
             machine = Tendermint(config)  # caught up: nothing of the old height applies
         else:
@@ -428,6 +481,11 @@ class ConsensusDriver:
         self._stuck_at = None
         self._height_since = time.monotonic()
         self.step(StartHeight(target))
+        if self._gate is not None and config.my_index is not None:
+            # Restarted in the middle of this height: skip to the round after the last one
+            # this validator signed in (ending a round is what timeoutPrecommit does).
+            for round_ in range(self._gate.first_round(target)):
+                self.step(TimeoutFired(TimeoutKind.PRECOMMIT, target, round_))
 
     # ------------------------------------------------------------------ peer messages
 
@@ -457,7 +515,13 @@ class ConsensusDriver:
             self.network.report_misbehaviour(peer, f"malformed status: {exc}")
             return
         self._peer_heights[peer] = status.height
+        if self._gate is not None and any(e.p2p_key == peer for e in self.chain.validator_entries):
+            self._gate.observe_network_height(status.height)
         self._maybe_sync()
+
+    def best_peer_height(self) -> int | None:
+        """The highest committed height a connected peer reported (None: no reports)."""
+        return max(self._peer_heights.values(), default=None)
 
     def peer_left(self, peer: bytes) -> None:
         """Forget a disconnected peer."""
@@ -521,7 +585,11 @@ class ConsensusDriver:
             return encode(BlockResponse(blocks))
 
         loop = asyncio.get_running_loop()
-        response = await loop.run_in_executor(None, read)
+        try:
+            response = await loop.run_in_executor(None, read)
+        except StorageError as exc:  # our disk cannot serve the blocks: not the peer's fault
+            self._storage_failed(exc)
+            return
         self.network.send(peer, Channel.BLOCK_RESPONSE, response)
 
     async def on_block_response(self, peer: bytes, payload: bytes) -> None:
@@ -530,7 +598,7 @@ class ConsensusDriver:
         While a batch is applied the next one is already requested (and kept when it
         arrives), so transfer and re-execution overlap.
         """
-        if peer != self._sync_peer:
+        if peer != self._sync_peer or not self._running:
             return  # unsolicited or late: ignore
         if self._committing:  # still applying the previous batch
             if self._queued_response is None:
@@ -550,6 +618,11 @@ class ConsensusDriver:
             self._committing = True
             try:
                 await self._apply_blocks(response)
+            except StorageError as exc:  # our disk, not the peer's block
+                self._committing = False
+                self._queued_response = None
+                self._storage_failed(exc)
+                return
             except (ChainError, InvalidBlock) as exc:
                 log.warning("catching up from %s stopped: %s", peer.hex()[:12], exc)
                 self.network.report_misbehaviour(peer, f"bad certified block: {exc}", 5)
@@ -610,6 +683,8 @@ class ConsensusDriver:
             self._tick()
 
     def _tick(self) -> None:
+        if not self._running:
+            return
         self._announce()
         self._maybe_sync()
         machine = self.machine

@@ -47,6 +47,17 @@ class NodeMetrics:
         self.equivocations = Counter(
             "xinlian_equivocations", "Conflicting messages seen from one validator", registry=r
         )
+        self.disk_free = Gauge(
+            "xinlian_disk_free_bytes", "Free bytes on the file system of the data", registry=r
+        )
+        self.last_commit = Gauge(
+            "xinlian_last_commit_timestamp_seconds",
+            "When this node last committed a block (Unix time)",
+            registry=r,
+        )
+        self.lag = Gauge(
+            "xinlian_lag_blocks", "Blocks between this node and its best peer", registry=r
+        )
         self.synced_blocks = Counter(
             "xinlian_synced_blocks", "Blocks applied by catching up from peers", registry=r
         )

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,24 +21,39 @@ from pathlib import Path
 from typing import Any
 
 from xinlian.codec import CodecError, decode, encode, to_builtins
-from xinlian.crypto import KeyPair
+from xinlian.crypto import KeyPair, get_suite
+from xinlian.ledger import Ledger, NotFound
 from xinlian.mempool import MempoolError, decode_envelope
 from xinlian.node.chain import Chain, ChainError, CommittedBlock, load_genesis
 from xinlian.node.config import NodeConfig
 from xinlian.node.driver import ConsensusDriver
 from xinlian.node.keys import read_key
 from xinlian.node.metrics import NodeMetrics
-from xinlian.node.signer import GuardedSigner
+from xinlian.node.signer import GuardedSigner, open_signer
 from xinlian.node.signer import Step as SignerStep
 from xinlian.node.wire import MAX_TX_BATCH, Channel, TxBatch
 from xinlian.p2p import PeerAddress, Transport, TransportConfig, TransportIdentity
-from xinlian.storage import KVStore, open_store
+from xinlian.storage import KVStore, StorageError, open_store
 from xinlian.types import TxEnvelope
 
 log = logging.getLogger("xinlian.node")
 
 #: Result of submitting one raw transaction: its hash, or the refusal.
 SubmitResult = bytes | MempoolError
+
+#: The validator's signing record, in the node home beside ``data/`` (never inside it:
+#: ``data/`` may be restored from a backup or moved aside by ``--resync``).
+SIGNING_FILE = "signing.log"
+
+#: The running node's process id, in the node home (removed when it stops).
+PID_FILE = "node.pid"
+
+#: The highest height this node committed (and so may have acknowledged to clients),
+#: in the node home, rewritten at most once per :data:`MARK_INTERVAL_S`.
+HEIGHT_MARK_FILE = "committed.height"
+MARK_INTERVAL_S = 1.0
+#: Free disk space is read at most this often (admission checks it on every write).
+DISK_CHECK_INTERVAL_S = 1.0
 
 #: Admitted transactions are gossiped in batches at most this often.
 TX_GOSSIP_DELAY_S = 0.02
@@ -48,10 +65,49 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def running_pid(home: Path) -> int | None:
+    """The process id of the node running from ``home``, if one is alive."""
+    try:
+        pid = int((home / PID_FILE).read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def move_data_aside(config: NodeConfig) -> Path | None:
+    """Move the node's database to ``data.damaged-<time>`` beside it (never deleting it)
+    so the node starts empty and catches up from its peers; the signing record stays.
+
+    Returns:
+        Where the data went, or None when there was none.
+    """
+    data = Path(config.data_dir)
+    if not data.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        aside = data.with_name(f"{data.name}.damaged-{stamp}" + (f".{n}" if n else ""))
+        if not aside.exists():
+            data.rename(aside)
+            return aside
+    raise ChainError(f"too many damaged copies of {data} beside it")
+
+
+def disk_free_bytes(path: Path) -> int | None:
+    """Free bytes on the file system holding ``path`` (None if it cannot be read)."""
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
 class Node:
     """A member node: one chain, its mempool, consensus and (with peers) the transport."""
 
-    def __init__(self, config: NodeConfig, *, store: KVStore | None = None) -> None:
+    def __init__(
+        self, config: NodeConfig, *, store: KVStore | None = None, resync: bool = False
+    ) -> None:
         self.config = config
         try:
             genesis_raw = config.genesis_path.read_bytes()
@@ -63,6 +119,7 @@ class Node:
             raise ChainError(f"node key is {self.key.suite}, chain uses {self.genesis.suite}")
         self.p2p_identity = self._p2p_identity()
         self.store = store if store is not None else open_store(Path(config.data_dir))
+        existed = Ledger(self.store, get_suite(self.genesis.suite).hash).genesis_json() is not None
         self.chain = Chain(
             self.store,
             self.genesis,
@@ -72,11 +129,39 @@ class Node:
         self.chain.mempool.max_txs = config.mempool_size
         self.metrics = NodeMetrics()
         self.metrics.height.set(self.chain.height)
-        self.signer = GuardedSigner(
-            self.store,
+        self.signer: GuardedSigner = open_signer(
+            config.home / SIGNING_FILE,
             lambda payload: self.chain.suite.sign(self.key.private_key, payload),
             self.chain.suite.hash,
+            store=self.store,
+            ledger_height=self.chain.height,
+            has_history=existed or self.chain.height > 0,
+            ledger_signed=self._ledger_signed(),
+            force_fence="the node was re-synced (--resync): its data was damaged"
+            if resync
+            else None,
         )
+        #: Why the node stopped itself (an unrecoverable storage error), or None.
+        self.fatal_error: str | None = None
+        self.failed = asyncio.Event()
+        #: The height this node's own records say it reached before (its committed-height
+        #: mark, or the height it last signed at, less one); while the ledger is below,
+        #: the database lost blocks and the node is not ready.
+        self.own_record_height = self._own_record_height()
+        if self.chain.height < self.own_record_height:
+            log.error(
+                "the database is behind this node's own record: it holds height %d, but the "
+                "node had reached height %d before (blocks were lost: a damaged or restored "
+                "database, or a re-sync); it catches up from its peers and reports not ready "
+                "until it is past height %d",
+                self.chain.height,
+                self.own_record_height,
+                self.own_record_height,
+            )
+        self._mark_written = 0.0
+        self._disk_checked = 0.0
+        self._disk_free: int | None = None
+        self.last_commit_ms: int | None = None
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify")
         self._chain_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chain")
         self.max_frame_bytes = self.genesis.params.max_block_bytes + (2 << 20)
@@ -88,6 +173,113 @@ class Node:
         self._gossip_handle: asyncio.TimerHandle | None = None
         self.started_ms = now_ms()
         self.chain.subscribe(self._on_block)
+
+    def _own_record_height(self) -> int:
+        mark = 0
+        with contextlib.suppress(OSError, ValueError):
+            mark = int((self.config.home / HEIGHT_MARK_FILE).read_text().strip())
+        last = self.signer.last()
+        return max(mark, last.height - 1 if last is not None else 0)
+
+    def _write_mark(self, height: int) -> None:
+        """Record ``height`` in the committed-height mark (on the chain thread); the mark
+        never goes down."""
+        height = max(height, self.own_record_height)
+        path = self.config.home / HEIGHT_MARK_FILE
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            with open(tmp, "w") as f:
+                f.write(f"{height}\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", path, exc)
+
+    def disk_free(self) -> int | None:
+        """Free bytes on the data disk (read at most once a second)."""
+        now = time.monotonic()
+        if now - self._disk_checked >= DISK_CHECK_INTERVAL_S:
+            self._disk_checked = now
+            self._disk_free = disk_free_bytes(Path(self.config.data_dir))
+            if self._disk_free is not None:
+                self.metrics.disk_free.set(self._disk_free)
+        return self._disk_free
+
+    def write_refusal(self) -> str | None:
+        """Why new client writes are refused now (None: they are accepted)."""
+        if self.fatal_error is not None:
+            return f"the node has stopped: {self.fatal_error}"
+        free = self.disk_free()
+        if free is not None and free < self.config.min_free_bytes:
+            return (
+                f"the node's disk is nearly full ({free} bytes free, below the floor of "
+                f"{self.config.min_free_bytes}); writes resume when space is freed"
+            )
+        return None
+
+    def health(self) -> str | None:
+        """Why the node is unhealthy (it cannot write), or None."""
+        if self.fatal_error is not None:
+            return self.fatal_error
+        return None
+
+    def not_ready(self) -> list[str]:
+        """Why the node should not serve clients as current (empty: ready)."""
+        reasons: list[str] = []
+        if self.fatal_error is not None:
+            reasons.append(self.fatal_error)
+        height = self.chain.height
+        if height < self.own_record_height:
+            reasons.append(
+                f"behind its own record: at height {height}, but it had reached height "
+                f"{self.own_record_height} before"
+            )
+        best = self.driver.best_peer_height() if self.driver is not None else None
+        lag = max(0, best - height) if best is not None else 0
+        self.metrics.lag.set(lag)
+        if lag > self.config.max_lag_blocks:
+            reasons.append(
+                f"{lag} blocks behind its best peer (the limit is {self.config.max_lag_blocks})"
+            )
+        if self.transport is not None and not self.transport.connected_peers():
+            reasons.append("no peers connected")
+        return reasons
+
+    def _ledger_signed(self) -> tuple[int, int, int] | None:
+        """The latest position the ledger shows this validator signed: its precommit in
+        the commit certificate of the latest block, if it is there."""
+        height = self.chain.height
+        if height <= 0:
+            return None
+        try:
+            ledger = self.chain.ledger
+            header = ledger.header(height)
+            commit = ledger.commit(height)
+            validators = ledger.validator_set(header.validators_hash).validators
+        except NotFound:
+            return None
+        keys = [v.public_key for v in validators]
+        if self.key.public_key not in keys:
+            return None
+        index = keys.index(self.key.public_key)
+        if any(sig.validator_index == index for sig in commit.signatures):
+            return (height, commit.round, int(SignerStep.PRECOMMIT))
+        return None
+
+    def fail(self, exc: StorageError) -> None:
+        """Stop on an unrecoverable storage error (the node's own fault, never a peer's):
+        consensus stops at once, nothing more is written, and ``failed`` is set so the
+        process ends with the reason."""
+        if self.fatal_error is not None:
+            return
+        free = disk_free_bytes(self.config.data_dir)
+        space = "" if free is None else f" ({free} bytes free on its file system)"
+        self.fatal_error = f"storage failure in {self.config.data_dir}{space}: {exc}"
+        log.critical("stopping: %s", self.fatal_error)
+        if self.driver is not None:
+            self.driver.halt()
+        self.failed.set()
 
     def _p2p_identity(self) -> TransportIdentity:
         path = self.config.p2p_key_path
@@ -227,6 +419,12 @@ class Node:
         m.block_txs.observe(len(block.txs))
         m.block_seconds.observe(block.seconds)
         m.mempool_size.set(len(self.chain.mempool))
+        self.last_commit_ms = now_ms()
+        m.last_commit.set(self.last_commit_ms / 1000)
+        now = time.monotonic()
+        if now - self._mark_written >= MARK_INTERVAL_S:
+            self._mark_written = now
+            self._write_mark(block.header.height)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._publish, block)
 
@@ -236,6 +434,9 @@ class Node:
             if allowed != set(self.transport.allowed_keys()):
                 self.transport.set_allowed_keys(allowed)  # governance changed the validators
             self.metrics.peers.set(len(self.transport.connected_peers()))
+        best = self.driver.best_peer_height() if self.driver is not None else None
+        self.metrics.lag.set(max(0, best - block.header.height) if best is not None else 0)
+        self.disk_free()
         for queue in list(self._subscribers):
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
@@ -277,6 +478,8 @@ class Node:
     async def start(self) -> None:
         """Open the transport (when there are peers) and start consensus."""
         self._loop = asyncio.get_running_loop()
+        with contextlib.suppress(OSError):
+            (self.config.home / PID_FILE).write_text(f"{os.getpid()}\n")
         p2p = self.config.p2p
         if self._needs_network():
             self.transport = Transport(
@@ -303,7 +506,11 @@ class Node:
             lambda h, r, step, payload: self.signer.sign(h, r, SignerStep(int(step)), payload),
             self._chain_thread,
             max_frame_bytes=self.max_frame_bytes,
+            gate=self.signer,
+            on_storage_error=self.fail,
         )
+        if not self._needs_network():
+            self.signer.release_fence_alone(self.chain.height)
         self.driver.start()
 
     async def stop(self) -> None:
@@ -316,7 +523,20 @@ class Node:
             await self.transport.stop()
         self._chain_thread.shutdown(wait=True)
         self._pool.shutdown(wait=True)
-        self.store.close()
+        if self.fatal_error is None:  # the chain thread is done: no other writer
+            with contextlib.suppress(StorageError):
+                self._write_mark(self.chain.height)
+        try:
+            self.signer.close()
+            try:
+                self.store.close()
+            except StorageError:
+                if self.fatal_error is None:  # after a failure, closing fails the same way
+                    raise
+        finally:
+            if running_pid(self.config.home) == os.getpid():
+                with contextlib.suppress(OSError):
+                    (self.config.home / PID_FILE).unlink()
 
 
 class _Alone:

@@ -8,7 +8,17 @@ from typing import Protocol
 
 
 class StorageError(Exception):
-    """Base of storage errors: cannot open, corrupt data, closed store."""
+    """Base of storage errors: cannot open, corrupt data, closed store, a failed write."""
+
+
+class StorageCorruptionError(StorageError):
+    """The stored data is damaged or incomplete (a write-ahead log, table, manifest or
+    ``CURRENT`` file): nothing was recovered silently; the operator decides (restore from
+    a backup, re-sync from peers, or keep the data for investigation)."""
+
+
+class StorageLockedError(StorageError):
+    """Another process (or another open store in this process) holds the database."""
 
 
 class WriteBatch:

@@ -5,6 +5,13 @@ through the write-ahead log: with ``sync=True`` the batch is on disk when ``writ
 returns, and after a crash (even ``SIGKILL`` or power loss) a batch is either fully
 present or fully absent. The options favour write throughput (large memtables, LZ4,
 bloom filters, a shared block cache) without giving up the WAL.
+
+Damage is an error, never silent loss: the WAL is replayed with *absolute consistency*
+(a torn or corrupted record anywhere fails the open instead of being dropped with
+everything after it), paranoid checks are on, and a directory that holds data but lost
+its ``CURRENT`` file is refused rather than re-created empty. Open and read failures are
+classified (:class:`StorageLockedError`, :class:`StorageCorruptionError`) so the node can
+tell the operator what was found.
 """
 
 from __future__ import annotations
@@ -16,7 +23,12 @@ from pathlib import Path
 
 import rocksdict
 
-from xinlian.storage.base import StorageError, WriteBatch
+from xinlian.storage.base import (
+    StorageCorruptionError,
+    StorageError,
+    StorageLockedError,
+    WriteBatch,
+)
 
 #: Size of one memtable; larger memtables mean fewer flushes and less write amplification.
 WRITE_BUFFER_SIZE = 128 * 1024 * 1024
@@ -27,6 +39,10 @@ BLOCK_CACHE_SIZE = 512 * 1024 * 1024
 def _options(create: bool) -> rocksdict.Options:
     opts = rocksdict.Options(raw_mode=True)
     opts.create_if_missing(create)
+    # A damaged WAL fails the open; the default (point in time) silently drops the
+    # damaged record and everything after it, rolling the ledger back.
+    opts.set_wal_recovery_mode(rocksdict.DBRecoveryMode.absolute_consistency())
+    opts.set_paranoid_checks(True)
     opts.increase_parallelism(2)
     opts.set_max_background_jobs(2)
     opts.set_write_buffer_size(WRITE_BUFFER_SIZE)
@@ -54,14 +70,50 @@ def _options(create: bool) -> rocksdict.Options:
     return opts
 
 
-def _explain_open_error(path: Path, exc: Exception) -> str:
+#: Files only a RocksDB directory holds; with any of them and no CURRENT, data was lost.
+_DB_FILE_PATTERNS = ("MANIFEST-*", "*.sst", "*.log", "IDENTITY", "OPTIONS-*")
+
+
+def _open_error(path: Path, exc: Exception) -> StorageError:
+    """Our error for a failed open, saying what was found."""
     text = str(exc)
-    if "lock" in text.lower():
-        return (
-            f"cannot open the database at {path}: it is locked by another process or "
-            f"another open store in this process (is a node already running?): {text}"
+    lowered = text.lower()
+    if "lock" in lowered and "io error" in lowered:
+        return StorageLockedError(
+            f"the database at {path} is locked by another process or another open store "
+            "in this process (is the node already running?)"
         )
-    return f"cannot open the database at {path}: {text}"
+    if "corruption" in lowered or "checksum" in lowered or "truncated" in lowered:
+        return StorageCorruptionError(f"the database at {path} is damaged: {text}")
+    if "no such file" in lowered or "does not exist" in lowered:
+        return StorageCorruptionError(f"the database at {path} is incomplete: {text}")
+    return StorageError(f"cannot open the database at {path}: {text}")
+
+
+def _read_error(path: Path, what: str, exc: Exception) -> StorageError:
+    text = str(exc)
+    lowered = text.lower()
+    if "corruption" in lowered or "checksum" in lowered or "no such file" in lowered:
+        return StorageCorruptionError(f"{what} in the database at {path} failed: {text}")
+    return StorageError(f"{what} in the database at {path} failed: {text}")
+
+
+def check_directory(path: Path) -> None:
+    """Refuse a database directory that holds data but has no ``CURRENT`` file (RocksDB
+    would otherwise report a confusing error, or start an empty database over it).
+
+    Raises:
+        StorageCorruptionError: ``CURRENT`` is missing beside data files.
+    """
+    if not path.is_dir() or (path / "CURRENT").exists():
+        return
+    found = sorted({f.name for pattern in _DB_FILE_PATTERNS for f in path.glob(pattern)})
+    if found:
+        shown = ", ".join(found[:4]) + (", ..." if len(found) > 4 else "")
+        raise StorageCorruptionError(
+            f"the database at {path} has lost its CURRENT file (it holds {shown}): the "
+            "data cannot be opened as it is"
+        )
 
 
 class RocksStore:
@@ -84,10 +136,13 @@ class RocksStore:
                 self._path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(f"cannot create database directory {path}: {exc}") from exc
+        check_directory(self._path)
+        if not create and not (self._path / "CURRENT").exists():
+            raise StorageError(f"cannot open the database at {path}: there is none")
         try:
             self._db = rocksdict.Rdict(str(self._path), _options(create))
         except Exception as exc:
-            raise StorageError(_explain_open_error(self._path, exc)) from exc
+            raise _open_error(self._path, exc) from exc
         self._sync_opts = rocksdict.WriteOptions()
         self._sync_opts.sync = True
         self._async_opts = rocksdict.WriteOptions()
@@ -111,7 +166,7 @@ class RocksStore:
         try:
             value: bytes | None = self._db.get(key)
         except Exception as exc:
-            raise StorageError(f"read of {key!r} failed: {exc}") from exc
+            raise _read_error(self._path, f"reading {key[:40]!r}", exc) from exc
         return value
 
     def write(self, batch: WriteBatch, *, sync: bool = True) -> None:
@@ -185,7 +240,7 @@ class RocksStore:
         try:
             it.status()
         except Exception as exc:
-            raise StorageError(f"iteration over {self._path} failed: {exc}") from exc
+            raise _read_error(self._path, "iterating", exc) from exc
 
     def flush(self) -> None:
         """Flush memtables to SST files (optional; the WAL already makes writes durable)."""
