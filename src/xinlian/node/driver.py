@@ -344,7 +344,7 @@ class ConsensusDriver:
         try:
             self._lock_file.save(record)
         except LockFileError as exc:
-            self._storage_failed(StorageError(str(exc)))
+            self._storage_failed(exc)
             return False
         return True
 

@@ -34,6 +34,7 @@ from msgspec import Struct
 
 from xinlian.codec import CodecError, decode, encode
 from xinlian.consensus import Resume
+from xinlian.storage import StorageError
 from xinlian.types.ints import U64
 
 log = logging.getLogger("xinlian.consensus")
@@ -51,7 +52,7 @@ class LockRecord(Struct, array_like=True, frozen=True):
     block: bytes
 
 
-class LockFileError(Exception):
+class LockFileError(StorageError):
     """The lock could not be written (the disk refused): the precommit must not leave."""
 
 
