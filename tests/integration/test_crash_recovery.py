@@ -119,7 +119,8 @@ def check_chain(url: str, validator_key: bytes, acked: dict[str, tuple[str, str]
         block_hash = SUITE.hash(encode(header))
         assert block_hash.hex() == blk["hash"]
         sig = bytes.fromhex(blk["commit"]["signatures"][0]["signature"])
-        vote = Vote("xinlian-dev", int(VoteType.PRECOMMIT), h, 0, block_hash)
+        round_ = blk["commit"]["round"]  # above 0 when a restart fell in the middle of h
+        vote = Vote("xinlian-dev", int(VoteType.PRECOMMIT), h, round_, block_hash)
         assert SUITE.verify(validator_key, encode(vote), sig), f"block {h} commit invalid"
         hashes = [bytes.fromhex(x) for x in blk["txs"]]
         assert merkle_root(SUITE.hash, hashes) == header.tx_root

@@ -47,7 +47,6 @@ from xinlian.consensus import (
     Tendermint,
     TendermintConfig,
     TimeoutFired,
-    TimeoutKind,
     Timeouts,
     ValidateBlock,
     VoteReceived,
@@ -55,6 +54,8 @@ from xinlian.consensus import (
 from xinlian.consensus.events import Effect, Event
 from xinlian.consensus.messages import PROPOSAL_TYPE, Proposal
 from xinlian.crypto.suite import get_suite
+from xinlian.node.lockfile import Loaded as LockLoaded
+from xinlian.node.lockfile import LockRecord, resume_for
 from xinlian.node.signer import GuardedSigner, SignerError, Step, open_signer
 from xinlian.types import Commit, Validator, ValidatorSet, Vote, VoteType
 
@@ -314,6 +315,8 @@ class SimNode:
     counter: int = 0
     restarted: bool = False
     epoch: int = 0
+    #: The node's consensus lock file (kept across restarts, as ``consensus.lock`` is).
+    lock: LockRecord | None = None
 
     @property
     def honest(self) -> bool:
@@ -340,12 +343,34 @@ class SimNode:
         """Feed the machine and carry out its effects (as the node's driver does, an
         event whose signature the guarded signer refuses is dropped)."""
         try:
-            self.machine, effects = self.machine.step(event)
+            machine, effects = self.machine.step(event)
         except SignerError:
             self.sim.refused_signatures += 1
             return
+        self._keep_lock(machine)
+        self.machine = machine
         for effect in effects:
             self._do(effect)
+
+    def _keep_lock(self, machine: Tendermint) -> None:
+        """Write a new lock before its precommit leaves (as the driver does)."""
+        if machine.locked_value is None or machine.locked_round < 0:
+            return
+        old = self.machine
+        if (machine.height, machine.locked_round, machine.locked_value) == (
+            old.height,
+            old.locked_round,
+            old.locked_value,
+        ):
+            return
+        block = b""
+        if machine.valid_value == machine.locked_value and machine.valid_block is not None:
+            block = machine.valid_block
+        else:
+            proposal = machine.proposal_for(machine.locked_round, machine.locked_value)
+            if proposal is not None:
+                block = proposal.block
+        self.lock = LockRecord(machine.height, machine.locked_round, machine.locked_value, block)
 
     def _start(self, height: int) -> None:
         """Start ``height``, voting only where the guarded signer allows it (elsewhere
@@ -354,10 +379,12 @@ class SimNode:
         voting = not sim.scenario.guarded or sim.signers[self.index].may_sign(height)
         if (self.machine.config.my_index is not None) != voting:
             self.machine = replace(self.machine, config=sim.machine_config(self.index, voting))
-        self.step(StartHeight(height))
+        resume = None
         if voting and sim.scenario.guarded:  # as the node's driver does after a restart
-            for round_ in range(sim.signers[self.index].first_round(height)):
-                self.step(TimeoutFired(TimeoutKind.PRECOMMIT, height, round_))
+            last = sim.signers[self.index].last()
+            lock = LockLoaded("missing") if self.lock is None else LockLoaded("ok", self.lock)
+            resume = resume_for(height, None if last is None else last.position, lock).resume
+        self.step(StartHeight(height, resume))
 
     def _restart(self, item: Restart) -> None:
         """Crash and restart: decisions above the rolled-back height are lost, the
@@ -373,6 +400,7 @@ class SimNode:
         self.epoch += 1
         if item.lose_record:
             sim.files[self.index].files.clear()
+            self.lock = None
         sim.signers[self.index] = sim.open_signer(self.index, keep, ran=True)
         self.machine = Tendermint(sim.machine_config(self.index, True))
         self._start(keep + 1)

@@ -3,7 +3,9 @@
 Events:
 
 * :class:`StartHeight` — begin a height: at startup, and after the node committed the
-  previous height's decision (this is also the "commit completed" signal).
+  previous height's decision (this is also the "commit completed" signal). At startup it
+  may carry a :class:`Resume`: what this validator had signed and locked at that height
+  before it stopped.
 * :class:`ProposalReceived`, :class:`VoteReceived` — signed messages from the network.
 * :class:`TimeoutFired` — a timeout the machine asked for (:class:`ScheduleTimeout`).
 * :class:`ProposalBuilt` — the node built the block this validator proposes.
@@ -44,10 +46,36 @@ class TimeoutKind(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Resume:
+    """Where a restarted validator takes up a height it had already voted in.
+
+    Its signer refuses to sign again at any (round, step) it already signed, so the height
+    resumes at the round after the last one it signed in; and its lock survives the restart
+    (Line 36-43's ``lockedValue``/``lockedRound``), or a validator that precommitted a
+    block could help decide a different one after restarting. The locked block's bytes
+    come with it so that, as proposer, it re-proposes that block (with no POL round, since
+    the prevotes that formed the lock were lost: a proposal's POL round only helps others
+    unlock, and a locked validator prevotes its locked value whatever the POL round).
+
+    Attributes:
+        round: the first round to run (above every round this validator signed in).
+        locked_value, locked_round: the lock held when it stopped (None and -1: none).
+        locked_block: the bytes of the locked block (None when unknown or unlocked).
+    """
+
+    round: int
+    locked_value: bytes | None = None
+    locked_round: int = -1
+    locked_block: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StartHeight:
-    """Start consensus for ``height`` (after the previous height is committed)."""
+    """Start consensus for ``height`` (after the previous height is committed), resuming
+    what this validator had done at that height before a restart when ``resume`` is set."""
 
     height: int
+    resume: Resume | None = None
 
 
 @dataclass(frozen=True, slots=True)

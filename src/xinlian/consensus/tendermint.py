@@ -46,6 +46,7 @@ from xinlian.consensus.events import (
     ProposalReceived,
     Rejected,
     ReportEvidence,
+    Resume,
     ScheduleTimeout,
     StartHeight,
     TimeoutFired,
@@ -171,7 +172,7 @@ class Tendermint:
         out: list[Effect] = []
         state = self
         if isinstance(event, StartHeight):
-            state = self._start_height(event.height, out)
+            state = self._start_height(event.height, out, event.resume)
         elif self.height == 0:
             out.append(Rejected("consensus has not started a height yet"))
             return self, out
@@ -189,14 +190,37 @@ class Tendermint:
 
     # ------------------------------------------------------------------ heights and rounds
 
-    def _start_height(self, height: int, out: list[Effect]) -> Tendermint:
-        """Line 10 and Line 52-54: fresh per-height state, then ``StartRound(0)``."""
+    def _start_height(
+        self, height: int, out: list[Effect], resume: Resume | None = None
+    ) -> Tendermint:
+        """Line 10 and Line 52-54: fresh per-height state, then ``StartRound(0)``.
+
+        With ``resume`` (a restart in the middle of this height), the lock is restored and
+        the height starts at ``resume.round`` instead (see :class:`Resume`).
+        """
         if height <= self.height:
             raise ConsensusError(f"cannot start height {height}: already at {self.height}")
         replay = tuple(m for m in self.future if _height_of(m) == height)
         keep = tuple(m for m in self.future if _height_of(m) > height)
         state = Tendermint(self.config, height=height, future=keep, evidence=self.evidence)
-        state = state._start_round(0, out)
+        first_round = 0
+        if resume is not None:
+            first_round = max(0, resume.round)
+            if resume.locked_value is not None and 0 <= resume.locked_round < first_round:
+                state = replace(
+                    state, locked_value=resume.locked_value, locked_round=resume.locked_round
+                )
+                if resume.locked_block is not None and (
+                    self.config.hash_block(resume.locked_block) == resume.locked_value
+                ):
+                    # Re-proposed with validRound -1: the POL prevotes did not survive.
+                    state = replace(
+                        state,
+                        valid_value=resume.locked_value,
+                        valid_round=-1,
+                        valid_block=resume.locked_block,
+                    )
+        state = state._start_round(first_round, out)
         for message in replay:
             if isinstance(message, SignedProposal):
                 state = state._on_proposal(message, out)

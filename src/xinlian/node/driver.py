@@ -54,7 +54,6 @@ from xinlian.consensus import (
     Tendermint,
     TendermintConfig,
     TimeoutFired,
-    TimeoutKind,
     Timeouts,
     ValidateBlock,
     VoteEquivocation,
@@ -64,6 +63,7 @@ from xinlian.consensus.events import Effect, Event
 from xinlian.execution import InvalidBlock
 from xinlian.node.chain import Chain, ChainError, PreparedBlock, decode_wire_block
 from xinlian.node.config import NodeConfig
+from xinlian.node.lockfile import LockFile, LockFileError, LockRecord, Resumption, resume_for
 from xinlian.node.metrics import NodeMetrics
 from xinlian.node.signer import SignerError
 from xinlian.node.wire import (
@@ -147,10 +147,6 @@ class SigningGate(Protocol):
         """Another validator committed ``height``."""
         ...
 
-    def first_round(self, height: int) -> int:
-        """The round to start ``height`` at (after a restart in the middle of it)."""
-        ...
-
 
 class _HeaderOnly(msgspec.Struct, array_like=True, frozen=True):
     header: BlockHeader
@@ -178,6 +174,8 @@ class ConsensusDriver:
         max_frame_bytes: int,
         gate: SigningGate | None = None,
         on_storage_error: Callable[[StorageError], None] | None = None,
+        lock_file: LockFile | None = None,
+        last_signed: Callable[[], tuple[int, int, int] | None] | None = None,
     ) -> None:
         self.chain = chain
         self.config = config
@@ -189,6 +187,10 @@ class ConsensusDriver:
         self._max_frame = max_frame_bytes
         self._gate = gate
         self._on_storage_error = on_storage_error
+        self._lock_file = lock_file
+        self._last_signed = last_signed
+        #: How to take up the first height after a restart (see ``node/lockfile.py``).
+        self._resumption: tuple[int, Resumption] | None = None
         c = config.consensus
         self._timeouts = Timeouts(
             propose_ms=c.timeout_propose_ms,
@@ -247,6 +249,10 @@ class ConsensusDriver:
         self._loop = asyncio.get_running_loop()
         self.wake_builder = asyncio.Event()
         self._running = True
+        if self._lock_file is not None and self._last_signed is not None:
+            target = self.chain.height + 1
+            found = resume_for(target, self._last_signed(), self._lock_file.load())
+            self._resumption = (target, found)
         self._spawn(self._ticker(), "consensus-ticker")
         self._start_next()
 
@@ -306,10 +312,41 @@ class ConsensusDriver:
         except ConsensusError as exc:
             log.debug("consensus refused %s: %s", type(event).__name__, exc)
             return
+        if not self._keep_lock(machine):
+            return
         self.machine = machine
         self.metrics.round.set(machine.round)
         for effect in effects:
             self._do(effect, peer)
+
+    def _keep_lock(self, machine: Tendermint) -> bool:
+        """Write a new lock to the lock file before the precommit that set it leaves.
+
+        Returns False (and stops the node) when the file cannot be written.
+        """
+        if self._lock_file is None or machine.locked_round < 0 or machine.locked_value is None:
+            return True
+        old = self.machine
+        if (machine.height, machine.locked_round, machine.locked_value) == (
+            old.height,
+            old.locked_round,
+            old.locked_value,
+        ):
+            return True
+        block = b""
+        if machine.valid_value == machine.locked_value and machine.valid_block is not None:
+            block = machine.valid_block
+        else:
+            proposal = machine.proposal_for(machine.locked_round, machine.locked_value)
+            if proposal is not None:
+                block = proposal.block
+        record = LockRecord(machine.height, machine.locked_round, machine.locked_value, block)
+        try:
+            self._lock_file.save(record)
+        except LockFileError as exc:
+            self._storage_failed(exc)
+            return False
+        return True
 
     def _do(self, effect: Effect, peer: bytes | None) -> None:
         if isinstance(effect, BroadcastVote):
@@ -471,6 +508,12 @@ class ConsensusDriver:
             fresh = self._machine_config(target)
             if fresh.my_index != config.my_index:
                 config = fresh  # the signing fence closed or lifted
+        resumption = None
+        if self._resumption is not None and self._resumption[0] == target:
+            resumption = self._resumption[1]
+            if not resumption.vote:
+                config = replace(config, my_index=None, sign=None)
+        self._resumption = None
         if self.machine.height != target - 1:
             machine = Tendermint(config)  # caught up: nothing of the old height applies
         else:
@@ -480,12 +523,7 @@ class ConsensusDriver:
         self.machine = machine
         self._stuck_at = None
         self._height_since = time.monotonic()
-        self.step(StartHeight(target))
-        if self._gate is not None and config.my_index is not None:
-            # Restarted in the middle of this height: skip to the round after the last one
-            # this validator signed in (ending a round is what timeoutPrecommit does).
-            for round_ in range(self._gate.first_round(target)):
-                self.step(TimeoutFired(TimeoutKind.PRECOMMIT, target, round_))
+        self.step(StartHeight(target, resumption.resume if resumption is not None else None))
 
     # ------------------------------------------------------------------ peer messages
 

@@ -28,6 +28,7 @@ from xinlian.node.chain import Chain, ChainError, CommittedBlock, load_genesis
 from xinlian.node.config import NodeConfig
 from xinlian.node.driver import ConsensusDriver
 from xinlian.node.keys import read_key
+from xinlian.node.lockfile import LockFile
 from xinlian.node.metrics import NodeMetrics
 from xinlian.node.signer import GuardedSigner, open_signer
 from xinlian.node.signer import Step as SignerStep
@@ -44,6 +45,8 @@ SubmitResult = bytes | MempoolError
 #: The validator's signing record, in the node home beside ``data/`` (never inside it:
 #: ``data/`` may be restored from a backup or moved aside by ``--resync``).
 SIGNING_FILE = "signing.log"
+#: The consensus lock kept across restarts (``node/lockfile.py``).
+LOCK_FILE = "consensus.lock"
 
 #: The running node's process id, in the node home (removed when it stops).
 PID_FILE = "node.pid"
@@ -508,10 +511,16 @@ class Node:
             max_frame_bytes=self.max_frame_bytes,
             gate=self.signer,
             on_storage_error=self.fail,
+            lock_file=LockFile(self.config.home / LOCK_FILE),
+            last_signed=self._last_signed,
         )
         if not self._needs_network():
             self.signer.release_fence_alone(self.chain.height)
         self.driver.start()
+
+    def _last_signed(self) -> tuple[int, int, int] | None:
+        last = self.signer.last()
+        return None if last is None else (last.height, last.round, last.step)
 
     async def stop(self) -> None:
         """Stop consensus and the transport, wait for in-flight chain work, close the store."""

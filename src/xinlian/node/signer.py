@@ -151,15 +151,6 @@ class GuardedSigner:
                 return False
             return self._fence is None or (self._floor is not None and height > self._floor)
 
-    def first_round(self, height: int) -> int:
-        """The round to start ``height`` at: after the round of the last record when it is
-        at this height (a node restarted in the middle of a height no longer knows what
-        its machine did in that round, so it joins the next one, where every position is
-        new to it)."""
-        with self._lock:
-            last = self._last
-            return last.round + 1 if last is not None and last.height == height else 0
-
     def observe_network_height(self, height: int) -> None:
         """Another validator says it committed ``height``: while fenced, signing waits
         until the chain is past it (and past the height after it, which this node may
