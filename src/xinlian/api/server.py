@@ -39,6 +39,7 @@ from xinlian.api.reads import (
 )
 from xinlian.api.request import LIMITER, NODE
 from xinlian.api.stream import websocket
+from xinlian.api.trace import install_body_store
 from xinlian.api.trace import routes as trace_routes
 from xinlian.api.transactions import get_tx, submit_batch, submit_tx
 from xinlian.node.runtime import Node
@@ -76,6 +77,7 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/evidence/{digest}/custody", get_custody)
     r.add_get("/v1/evidence/{digest}/receipt", get_receipt)
     trace_routes(r)
+    install_body_store(app, node)
     r.add_get("/v1/evidence/{digest}/timestamp", get_timestamp)
     r.add_post("/v1/evidence/{digest}/timestamp", post_timestamp)
     r.add_post("/v1/tsa", post_tsa)

@@ -13,7 +13,14 @@ from xinlian.api.views import commit_json, header_json, receipt_json, tx_json
 from xinlian.codec import to_builtins
 from xinlian.mempool import MempoolError
 
-_REASON_STATUS = {"full": 503, "duplicate": 409, "nonce_taken": 409, "too_large": 413}
+_REASON_STATUS = {
+    "full": 503,
+    "duplicate": 409,
+    "nonce_taken": 409,
+    "too_large": 413,
+    "args_too_large": 413,
+    "permission_denied": 403,
+}
 
 
 def _submit_problem(exc: MempoolError) -> Problem:

@@ -75,10 +75,13 @@ def request_kwargs(req: Request) -> dict[str, Any]:
         kwargs["params"] = dict(req.params)
     if req.json is not None:
         kwargs["json"] = req.json
+    headers: dict[str, str] = dict(req.headers or {})
     if req.content is not None:
         kwargs["content"] = req.content
         if req.content_type:
-            kwargs["headers"] = {"content-type": req.content_type}
+            headers["content-type"] = req.content_type
+    if headers:
+        kwargs["headers"] = headers
     return kwargs
 
 

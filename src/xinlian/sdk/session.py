@@ -99,6 +99,7 @@ class Request:
     json: Any = None
     content: bytes | None = None
     content_type: str | None = None
+    headers: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,6 +521,20 @@ class Session:
                 raise TxTimeoutError(hash_, timeout, last)
             yield Sleep(min(delay, remaining))
             delay = min(delay * _POLL_FACTOR, _POLL_MAX)
+
+    def signed_post(self, path: str, body: Any) -> Op[Any]:
+        """``POST`` a JSON body that makes the node store bytes, signed by this client's
+        key (see ``Signer.sign_upload``)."""
+        chain_id, _ = yield from self._chain()
+        content = msgspec.json.encode(body)
+        headers = self._signer().sign_upload(
+            chain_id=chain_id, path=path, body=content, time_ms=int(time.time() * 1000)
+        )
+        resp = yield from _call(
+            Request("POST", path, content=content, content_type="application/json",
+                    headers=headers)
+        )  # fmt: skip
+        return _ok(resp)
 
     def _signer(self) -> Signer:
         if self.signer is None:

@@ -424,3 +424,49 @@ def test_a_long_query_gets_a_problem_document(live_node: Any) -> None:
     assert caught.value.code == 400
     assert caught.value.headers["Content-Type"].startswith("application/problem+json")
     assert json.loads(caught.value.read())["reason"] == "bad_param"
+
+
+def test_rule_breaking_transactions_are_refused_on_admission(live_node: Any) -> None:
+    """A reader's write, an oversized value and arguments of the wrong shape are refused
+    with 4xx before they reach a block: the nonce stays unused and nothing is stored."""
+    url = live_node.url
+    reader = Sender(url, live_node.layout.key_dir / "org1-reader.key")
+    writer = Sender(url, live_node.layout.key_dir / "org1-writer.key")
+    cases = [
+        (reader, reader.tx(nonce=reader.nonce), 403, "permission_denied"),
+        (
+            writer,
+            writer.tx(
+                args={"key": "big", "value": "x" * 20_000}, nonce=writer.nonce, gas_limit=10**6
+            ),
+            413,
+            "args_too_large",
+        ),
+        (
+            writer,
+            writer.tx(
+                args={"key": "big", "value": "x" * 3_000_000}, nonce=writer.nonce, gas_limit=10**8
+            ),
+            413,
+            "args_too_large",
+        ),
+        (writer, writer.tx(args={"key": "k"}, nonce=writer.nonce), 400, "invalid_args"),
+        (
+            writer,
+            writer.tx(args={"key": "", "value": "v"}, nonce=writer.nonce),
+            400,
+            "invalid_args",
+        ),
+        (writer, writer.tx(method="nope", nonce=writer.nonce), 400, "unknown_target"),
+        (writer, writer.tx(target="nope", nonce=writer.nonce), 400, "unknown_target"),
+    ]
+    for _, raw, status, reason in cases:
+        _problem(*call(url, "POST", "/v1/transactions", {"tx": raw.hex()}), status, reason)
+        assert call(url, "GET", f"/v1/transactions/{SUITE.hash(raw).hex()}")[0] == 404
+    for sender in (reader, writer):
+        assert call(url, "GET", f"/v1/accounts/{sender.address}")[2]["nonce"] == sender.nonce
+    # The same sender's valid transaction with that nonce still goes through.
+    ok = writer.tx(args={"key": "after", "value": "v"})
+    status, _, doc = call(url, "POST", "/v1/transactions", {"tx": ok.hex()})
+    assert status == 202
+    assert wait_committed(url, doc["hash"])["receipt"]["status"] == 0
