@@ -19,6 +19,13 @@ from xinlian.api.evidence import (
     post_timestamp,
     post_tsa,
 )
+from xinlian.api.limits import (
+    RESERVED_FDS,
+    ConnectionGuard,
+    ConnectionLimits,
+    body_timeout_middleware,
+    raise_file_limit,
+)
 from xinlian.api.middleware import problem_middleware
 from xinlian.api.ratelimit import RateLimiter
 from xinlian.api.reads import (
@@ -48,7 +55,8 @@ from xinlian.node.runtime import Node
 def create_app(node: Node) -> web.Application:
     """The API application for ``node``."""
     app = web.Application(
-        middlewares=[problem_middleware], client_max_size=node.config.api.max_body_bytes
+        middlewares=[problem_middleware, body_timeout_middleware(node.config.api.body_timeout_s)],
+        client_max_size=node.config.api.max_body_bytes,
     )
     app[NODE] = node
     app[LIMITER] = RateLimiter(node.config.api.rate_limit, node.config.api.rate_burst)
@@ -98,6 +106,17 @@ async def serve(
 
     ``ready`` is called with the bound port once the server listens (useful with port 0).
     """
+    api = node.config.api
+    guard = ConnectionGuard(
+        ConnectionLimits(
+            max_connections=api.max_connections,
+            max_connections_per_client=api.max_connections_per_client,
+            header_timeout_s=api.header_timeout_s,
+            body_timeout_s=api.body_timeout_s,
+            idle_timeout_s=api.idle_timeout_s,
+        )
+    )
+    raise_file_limit(api.max_connections + RESERVED_FDS)
     # Request lines up to 32 KiB: long percent-encoded identifiers in queries still get a
     # problem+json answer from the handlers instead of a bare 400 from the HTTP parser.
     runner = web.AppRunner(
@@ -105,20 +124,30 @@ async def serve(
         access_log=None,
         handle_signals=False,
         max_line_size=32768,
+        keepalive_timeout=api.idle_timeout_s,
     )
+    server: asyncio.Server | None = None
     try:
         await node.start()
         await runner.setup()
-        site = web.TCPSite(
-            runner, host or node.config.api.host, node.config.api.port if port is None else port
+        handler = runner.server
+        assert handler is not None
+        # The listening socket is ours (not a TCPSite) so each connection goes through
+        # the guard: caps per client and in total, and the header timeout.
+        server = await asyncio.get_running_loop().create_server(
+            guard.wrap(handler),
+            host or api.host,
+            api.port if port is None else port,
+            reuse_address=True,
         )
-        await site.start()
-        addresses = runner.addresses
-        bound = int(addresses[0][1]) if addresses else (port or node.config.api.port)
+        sockets = server.sockets
+        bound = int(sockets[0].getsockname()[1]) if sockets else (port or api.port)
         if ready is not None:
             ready(bound)
         await asyncio.Event().wait()
     finally:
         # Also on a failed start (port in use) or a cancel before ready: close everything.
+        if server is not None:
+            server.close()
         await runner.cleanup()
         await node.stop()
