@@ -72,7 +72,8 @@ def create_app(node: Node) -> web.Application:
     r.add_get("/v1/validators/changes", validator_changes)
     r.add_post("/v1/transactions", submit_tx)
     r.add_post("/v1/transactions/batch", submit_batch)
-    r.add_get("/v1/transactions/{hash:[0-9a-fA-F]*}", get_tx)
+    # Any segment but "batch" (a POST route): a malformed hash is a 400, not a 404.
+    r.add_get("/v1/transactions/{hash:(?!batch$)[^/]+}", get_tx)
     r.add_get("/v1/blocks/by-hash/{hash}", get_block_by_hash)
     r.add_get("/v1/blocks/{height}", get_block)
     r.add_get("/v1/state/{key:.+}", get_state)

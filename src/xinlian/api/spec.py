@@ -585,8 +585,29 @@ def openapi_spec() -> dict[str, Any]:
                         "required": False,
                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
                     },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "required": False,
+                        "description": (
+                            "Continue from this position: the 'next' of the previous page, "
+                            "<height>.<tx index>.<event index> (overrides from_height)."
+                        ),
+                        "schema": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$"},
+                    },
                 ],
-                "responses": {**_ok(_obj({"events": {"type": "array"}})), **_problems(400)},
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "events": {"type": "array"},
+                                "next": {"type": "string", "nullable": True},
+                            },
+                            ["events", "next"],
+                        )
+                    ),
+                    **_problems(400),
+                },
             }
         },
         "/v1/evidence": {

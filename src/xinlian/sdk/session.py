@@ -34,6 +34,7 @@ from xinlian.sdk.models import (
     BlockInfo,
     Call,
     EquivocationInfo,
+    EventPage,
     EventRecord,
     NodeStatus,
     StateEntry,
@@ -62,6 +63,7 @@ from xinlian.sdk.wire import (
     parse_account,
     parse_block,
     parse_equivocations,
+    parse_event_page,
     parse_events,
     parse_genesis,
     parse_problem,
@@ -467,6 +469,16 @@ class Session:
         """``GET /v1/events``: events of one type from a height on."""
         params = {"type": type, "from_height": str(from_height), "limit": str(limit)}
         return parse_events((yield from _get("/v1/events", params)))
+
+    def events_page(
+        self, type: str, from_height: int = 0, limit: int = 100, cursor: str | None = None
+    ) -> Op[EventPage]:
+        """``GET /v1/events`` one page at a time: pass the previous page's ``next`` as
+        ``cursor`` to continue (also inside a height holding more than ``limit``)."""
+        params = {"type": type, "from_height": str(from_height), "limit": str(limit)}
+        if cursor is not None:
+            params["cursor"] = cursor
+        return parse_event_page((yield from _get("/v1/events", params)))
 
     # TRANSACTIONS
 
