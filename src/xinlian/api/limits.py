@@ -150,15 +150,15 @@ class GuardedProtocol(asyncio.Protocol):
         self.guard = guard
         self.inner = inner
         self.client = ""
-        self.transport: asyncio.Transport | None = None
+        self.transport: Any = None
         self._admitted = False
         #: Whether the guard counts this connection as open.
         self.counted = False
         self._timer: asyncio.TimerHandle | None = None
         self._tail = b""
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+    def connection_made(self, transport: Any) -> None:
+        # Not always an asyncio.Transport subclass (uvloop's are not): duck-typed.
         peer = transport.get_extra_info("peername")
         self.client = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
         if not self.guard.admit(self, self.client):
