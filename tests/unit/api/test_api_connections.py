@@ -3,18 +3,20 @@ connection caps per client and in total, header, body and idle timeouts."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import resource
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from xinlian.api.limits import raise_file_limit
+from xinlian.api.limits import ConnectionGuard, ConnectionLimits, raise_file_limit
 
 API_CONFIG = {
     "header_timeout_s": 1,
@@ -175,3 +177,38 @@ def test_the_open_file_limit_is_raised_to_the_hard_limit() -> None:
         assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 256), hard))
+
+
+class _Echo(asyncio.Protocol):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.transport.write(data)  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="node processes use uvloop on POSIX")
+def test_the_guard_runs_on_uvloop_as_node_processes_do() -> None:
+    import uvloop
+
+    guard = ConnectionGuard(ConnectionLimits(max_connections_per_client=2, header_timeout_s=30))
+
+    async def main() -> list[bytes]:
+        server = await asyncio.get_running_loop().create_server(guard.wrap(_Echo), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        answers = []
+        streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+        for reader, writer in streams:
+            writer.write(b"ping\r\n\r\n")
+            try:
+                answers.append(await asyncio.wait_for(reader.read(100), 5))
+            except ConnectionResetError:
+                answers.append(b"")
+            except TimeoutError:
+                answers.append(b"(no answer)")
+            writer.transport.abort()
+        server.close()
+        return answers
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(main()) == [b"ping\r\n\r\n", b"ping\r\n\r\n", b""]
