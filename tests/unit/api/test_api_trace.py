@@ -247,3 +247,18 @@ def test_events_verify_offline_against_the_genesis(live_node: Any, captured: Sam
                                  "validators": []})  # fmt: skip
     with pytest.raises(VerificationError, match="check inclusion failed"):
         sdk_trace.verify_event(doc, other)
+
+
+def test_a_refused_capture_stores_no_bodies(live_node: Any, captured: SampleChain) -> None:
+    """The capture route stores bodies only for a transaction the mempool accepted from a
+    writer: a reader's capture is refused and leaves nothing on the node's disk."""
+    other = food_chain(78, lots=1, jars_per_case=2, cases=1, orgs=ROLE_ORG)
+    doc = other.captures[0].document
+    plan = sdk_trace.plan_capture(doc)
+    assert all(live_node.node.store.get(b"T/" + e.hash) is None for e in plan.events)
+    tx = _signed_capture(live_node, "org1-reader", plan.raw_args())
+    r = httpx.post(
+        f"{live_node.url}/v1/trace/capture", json={"document": doc, "tx": tx}, timeout=30
+    )
+    assert (r.status_code, r.json()["reason"]) == (403, "permission_denied"), r.text
+    assert all(live_node.node.store.get(b"T/" + e.hash) is None for e in plan.events)
