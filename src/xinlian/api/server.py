@@ -140,6 +140,9 @@ async def serve(
             host or api.host,
             api.port if port is None else port,
             reuse_address=True,
+            # Room for bursts of new connections while the loop is busy; the guard, not
+            # a full accept queue, decides who is refused.
+            backlog=1024,
         )
         sockets = server.sockets
         bound = int(sockets[0].getsockname()[1]) if sockets else (port or api.port)
