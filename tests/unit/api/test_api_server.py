@@ -426,12 +426,13 @@ def test_a_long_query_gets_a_problem_document(live_node: Any) -> None:
     assert json.loads(caught.value.read())["reason"] == "bad_param"
 
 
-def test_rule_breaking_transactions_are_refused_on_admission(live_node: Any) -> None:
+def test_rule_breaking_transactions_are_refused_on_admission(
+    live_node: Any, writer: Sender
+) -> None:
     """A reader's write, an oversized value and arguments of the wrong shape are refused
     with 4xx before they reach a block: the nonce stays unused and nothing is stored."""
     url = live_node.url
     reader = Sender(url, live_node.layout.key_dir / "org1-reader.key")
-    writer = Sender(url, live_node.layout.key_dir / "org1-writer.key")
     cases = [
         (reader, reader.tx(nonce=reader.nonce), 403, "permission_denied"),
         (
