@@ -79,3 +79,22 @@ def live_sm_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]
     yield live
     loop.call_soon_threadsafe(task.cancel)
     thread.join(timeout=START_TIMEOUT_S)
+
+
+@pytest.fixture(scope="module")
+def live_node_with_api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveNode]:
+    """Like ``live_node``, with the ``[api]`` keys of the test module's ``API_CONFIG``
+    (a dict) written into config.toml; one node per module."""
+    root = tmp_path_factory.mktemp("apinet")
+    layout = create_network(root / "net", nodes=1, block_interval_ms=50)
+    home = layout.node_homes[0]
+    extra = "".join(f"{k} = {v}\n" for k, v in getattr(request.module, "API_CONFIG", {}).items())
+    path = home / "config.toml"
+    path.write_text(path.read_text().replace("[api]\n", "[api]\n" + extra, 1))
+    live, thread, loop, task = _start(home)
+    live.layout = layout
+    yield live
+    loop.call_soon_threadsafe(task.cancel)
+    thread.join(timeout=START_TIMEOUT_S)

@@ -12,6 +12,7 @@ from xinlian.api.problems import Problem, not_found
 from xinlian.api.request import LIMITER
 from xinlian.codec import CodecError
 from xinlian.ledger import LedgerError, NotFound
+from xinlian.storage import StorageError
 
 log = logging.getLogger("xinlian.api")
 
@@ -55,4 +56,17 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         log.exception("data error serving %s", request.path)
         return Problem(
             500, "Internal Server Error", f"stored data error: {exc}", "internal"
+        ).response(request.path)
+    except StorageError as exc:
+        log.exception("storage error serving %s", request.path)
+        return Problem(
+            500, "Internal Server Error", f"storage error: {exc}", "storage_error"
+        ).response(request.path)
+    except Exception as exc:  # the last resort: never a bare text/plain 500
+        log.exception("unexpected error serving %s", request.path)
+        return Problem(
+            500,
+            "Internal Server Error",
+            f"unexpected error ({type(exc).__name__}); the node's log has the details",
+            "internal",
         ).response(request.path)

@@ -106,11 +106,12 @@ async def get_block(request: web.Request) -> web.Response:
     which = request.match_info["height"]
     if which == "latest":
         height = chain.height
+    elif which.isascii() and which.isdigit() and len(which) <= 19:
+        height = int(which)
     else:
-        try:
-            height = int(which)
-        except ValueError:
-            raise bad_request("height must be an integer or 'latest'", "bad_param") from None
+        raise bad_request(
+            f"height must be a non-negative integer or 'latest', got {which[:40]!r}", "bad_param"
+        )
     if height < 1 or height > chain.height:
         raise not_found(f"no block at height {height}; the chain is at {chain.height}")
     return json_response(block_json(chain.ledger.block(height)))
@@ -194,16 +195,52 @@ async def account(request: web.Request) -> web.Response:
     )
 
 
+#: Largest height, transaction index and event index a cursor may name.
+_CURSOR_MAX = (2**63 - 1, 2**32 - 1, 2**16 - 1)
+
+
+def parse_cursor(text: str) -> tuple[int, int, int]:
+    """An events cursor ``<height>.<tx index>.<event index>`` (from a ``next`` answer)."""
+    parts = text.split(".")
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 19 for p in parts):
+        raise bad_request(
+            "cursor must be <height>.<tx index>.<event index> (the 'next' of an answer)",
+            "bad_param",
+        )
+    values = (int(parts[0]), int(parts[1]), int(parts[2]))
+    if any(v > hi for v, hi in zip(values, _CURSOR_MAX, strict=True)):
+        raise bad_request("cursor is out of range", "bad_param")
+    return values
+
+
 async def events(request: web.Request) -> web.Response:
-    """Events of one type, from a height on."""
+    """Events of one type, from a height (or a cursor) on, oldest first.
+
+    Each event carries its position (``height``, ``index``: the transaction's index in the
+    block, ``event_index``: the event's index in its receipt). When more events follow,
+    ``next`` is the cursor to ask for the next page with (``cursor=...``), so a height
+    holding more events than ``limit`` is read in full."""
     chain = request.app[NODE].chain
     event_type = request.query.get("type")
     if not event_type or len(event_type) > 128 or "\x00" in event_type:
         raise bad_request("query parameter type (1-128 characters) is required", "bad_param")
     from_height = int_param(request, "from_height", 0, 0, 2**63 - 1)
     limit = int_param(request, "limit", 100, 1, 1000)
+    cursor = request.query.get("cursor")
+    start = parse_cursor(cursor) if cursor is not None else (from_height, 0, 0)
+    page = list(chain.ledger.events_page(event_type, start, limit + 1))
     found = [
-        {"height": h, "tx_hash": tx_hash.hex(), "type": ev.type, "attributes": ev.attributes}
-        for h, tx_hash, ev in chain.ledger.events(event_type, from_height, limit)
+        {
+            "height": at[0],
+            "index": at[1],
+            "event_index": at[2],
+            "tx_hash": tx_hash.hex(),
+            "type": ev.type,
+            "attributes": ev.attributes,
+        }
+        for at, tx_hash, ev in page[:limit]
     ]
-    return json_response({"events": found})
+    following = page[limit][0] if len(page) > limit else None
+    return json_response(
+        {"events": found, "next": None if following is None else ".".join(map(str, following))}
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ from aiohttp import web
 
 from xinlian.api.problems import Problem, bad_request
 from xinlian.api.ratelimit import RateLimiter
+from xinlian.codec.canonical import MAX_INT, MIN_INT
 from xinlian.node.runtime import Node
 
 NODE: web.AppKey[Node] = web.AppKey("node", Node)
@@ -50,11 +52,56 @@ async def json_body(request: web.Request) -> dict[str, Any]:
             f"send application/json, not {request.content_type}",
             "media_type",
         )
-    raw = await request.read()
+    doc = loads_exact(await request.read())
+    if not isinstance(doc, dict):
+        raise bad_request("body must be a JSON object", "bad_json")
+    return doc
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    return False
+
+
+def _check_ints(value: Any, path: str) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not MIN_INT <= value <= MAX_INT:
+            raise bad_request(
+                f"{path}: integer out of range ({MIN_INT} to {MAX_INT}): {str(value)[:40]}",
+                "integer_out_of_range",
+            )
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_ints(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_ints(item, f"{path}.{key}")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads_exact(raw: bytes) -> Any:
+    """Parse a JSON body keeping integers exact: orjson reads integers beyond 64 bits as
+    floats, so a body that holds any float is read again with exact integers, and an
+    integer outside the 64-bit range is refused as such (``integer_out_of_range``), not
+    as a float."""
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise bad_request(f"body is not valid JSON: {exc}", "bad_json") from None
-    if not isinstance(doc, dict):
-        raise bad_request("body must be a JSON object", "bad_json")
+    if _has_float(doc):
+        try:
+            doc = json.loads(raw, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as exc:
+            raise bad_request(f"body is not valid JSON: {exc}", "bad_json") from None
+        _check_ints(doc, "body")
     return doc

@@ -182,11 +182,25 @@ TRACE_PATHS: dict[str, Any] = {
     "/v1/trace/documents": {
         "post": {
             "summary": "Store the event bodies of a valid EPCIS document off chain",
+            "description": (
+                "A signed upload: X-Xinlian-Signature is the sender's signature (its "
+                "transaction key and suite) over the canonical encoding of UploadAuth "
+                "[chain_id, request path, X-Xinlian-Time, suite hash of the body]; the time "
+                "must be within 300 s of the node's clock. The sender must be an active "
+                "writer or admin; the new bytes count against its account's and its "
+                "organisation's daily quotas (429 quota_exceeded). Bodies whose events are "
+                "never anchored are purged after the node's retention time."
+            ),
             "operationId": "traceStoreDocument",
+            "parameters": [
+                _param("X-Xinlian-Key", "header", HEX, True),
+                _param("X-Xinlian-Time", "header", {"type": "string", "pattern": "^[0-9]+$"}, True),
+                _param("X-Xinlian-Signature", "header", HEX, True),
+            ],
             "requestBody": _json_body(_obj({"document": {"type": "object"}}, ["document"])),
             "responses": {
                 **_ok(_obj({"hashes": {"type": "array", "items": _STR}}, ["hashes"])),
-                **_problems(400, 413, 415),
+                **_problems(400, 401, 403, 413, 415, 429),
             },
         }
     },
@@ -203,7 +217,7 @@ TRACE_PATHS: dict[str, Any] = {
                     "202",
                     "Accepted into the mempool",
                 ),
-                **_problems(400, 403, 409, 413, 415, 503),
+                **_problems(400, 403, 409, 413, 415, 429, 503),
             },
         }
     },
@@ -649,8 +663,29 @@ def openapi_spec() -> dict[str, Any]:
                         "required": False,
                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
                     },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "required": False,
+                        "description": (
+                            "Continue from this position: the 'next' of the previous page, "
+                            "<height>.<tx index>.<event index> (overrides from_height)."
+                        ),
+                        "schema": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$"},
+                    },
                 ],
-                "responses": {**_ok(_obj({"events": {"type": "array"}})), **_problems(400)},
+                "responses": {
+                    **_ok(
+                        _obj(
+                            {
+                                "events": {"type": "array"},
+                                "next": {"type": "string", "nullable": True},
+                            },
+                            ["events", "next"],
+                        )
+                    ),
+                    **_problems(400),
+                },
             }
         },
         "/v1/evidence": {

@@ -4,14 +4,20 @@ and queries in the spirit of the EPCIS Query interface (events by item, history,
 The event *bodies* live off chain in this node's key-value store under ``T/<hash>``: the
 event as captured, with its document's ``@context`` so that anyone holding the body can
 recompute the CBV 2.0 hash. The chain holds only the hashes and summaries (the ``trace``
-app). A body is accepted only inside a valid EPCIS document, and is served with the
-event's on-chain proof.
+app). A body is accepted only inside a valid EPCIS document, from an authenticated
+writer (a signed upload, or the signed capture transaction it comes with), within the
+account's and organisation's daily quotas; bodies whose events are never anchored are
+purged after the retention time (see :mod:`xinlian.apps.trace.bodies`). A body is served
+with the event's on-chain proof.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -22,19 +28,34 @@ from xinlian.api.problems import Problem, bad_request, not_found
 from xinlian.api.request import NODE, int_param, json_response, parse_hex
 from xinlian.api.transactions import _submit_problem
 from xinlian.api.views import commit_json, header_json, receipt_json
+from xinlian.apps import identity
+from xinlian.apps.base import Role
 from xinlian.apps.trace.app import NAME, event_json, item_prefix, listed, load_event, resolve_id
+from xinlian.apps.trace.bodies import BODY_PREFIX, BodyLimits, BodyStore, QuotaExceeded
 from xinlian.apps.trace.history import DIRECTIONS, history
-from xinlian.codec import CodecError, decode, to_builtins
+from xinlian.codec import CodecError, decode, encode, to_builtins
+from xinlian.crypto import address_of
 from xinlian.gs1.epcis import EpcisError, EventSummary
 from xinlian.gs1.eventhash import hash_uri
 from xinlian.mempool import MempoolError
 from xinlian.node.runtime import Node
 from xinlian.sdk.trace import CapturePlan, plan_capture
-from xinlian.storage import WriteBatch
 from xinlian.types import SignedTransaction
-from xinlian.types.trace import CaptureArgs
+from xinlian.types.trace import (
+    UPLOAD_KEY_HEADER,
+    UPLOAD_SIGNATURE_HEADER,
+    UPLOAD_TIME_HEADER,
+    CaptureArgs,
+    UploadAuth,
+)
 
-BODY_PREFIX = b"T/"
+log = logging.getLogger("xinlian.api")
+
+BODIES: web.AppKey[BodyStore] = web.AppKey("bodies", BodyStore)
+#: How far a signed upload's time may be from the node's clock (replay window).
+UPLOAD_CLOCK_SKEW_MS = 300_000
+#: Seconds between passes that purge bodies never anchored.
+PURGE_INTERVAL_S = 60.0
 HASH_PREFIX = "ni:///sha-256;"
 HASH_SUFFIX = "?ver=CBV2.0"
 
@@ -70,13 +91,93 @@ def _summary_json(e: EventSummary) -> dict[str, Any]:
     }
 
 
-def _store_bodies(node: Node, doc: dict[str, Any], plan: CapturePlan) -> None:
+def _bodies(doc: dict[str, Any], plan: CapturePlan) -> list[tuple[bytes, bytes]]:
     context = doc.get("@context")
-    batch = WriteBatch()
+    out = []
     for e in plan.events:
         body = {"@context": context, **e.body} if context is not None else dict(e.body)
-        batch.put(BODY_PREFIX + e.hash, orjson.dumps(body))
-    node.store.write(batch)
+        out.append((e.hash, orjson.dumps(body)))
+    return out
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _writer(node: Node, address: str) -> str:
+    """The organisation of an active account that may store trace bodies (a writer or
+    admin of an active member organisation); a 403 problem otherwise."""
+    state = node.chain.state
+    account = identity.load_account(state.get(b"identity/" + identity.account_key(address)))
+    if account is None or not account.active:
+        raise Problem(403, "Forbidden", f"{address} is not an active registered account", "refused")
+    org = identity.load_org(state.get(b"identity/" + identity.org_key(account.org)))
+    if org is None or not org.active:
+        raise Problem(
+            403,
+            "Forbidden",
+            f"{address} belongs to organisation {account.org!r}, which is not an active member",
+            "refused",
+        )
+    if not {Role.WRITER.value, Role.ADMIN.value} & set(account.roles):
+        raise Problem(
+            403,
+            "Forbidden",
+            f"account {address} lacks role 'writer' to store trace event bodies",
+            "permission_denied",
+        )
+    return account.org
+
+
+def _upload_sender(request: web.Request, raw: bytes) -> str:
+    """The address that signed this upload request (see ``types.trace.UploadAuth``)."""
+    node = request.app[NODE]
+    suite = node.chain.suite
+    key_hex = request.headers.get(UPLOAD_KEY_HEADER)
+    time_text = request.headers.get(UPLOAD_TIME_HEADER)
+    sig_hex = request.headers.get(UPLOAD_SIGNATURE_HEADER)
+    if key_hex is None or time_text is None or sig_hex is None:
+        raise Problem(
+            401,
+            "Unauthorized",
+            f"storing bytes needs a signed request: send the {UPLOAD_KEY_HEADER}, "
+            f"{UPLOAD_TIME_HEADER} and {UPLOAD_SIGNATURE_HEADER} headers (the SDK's "
+            "trace.store_document does)",
+            "unauthenticated",
+        )
+    public_key = parse_hex(key_hex, UPLOAD_KEY_HEADER, suite.public_key_size)
+    signature = parse_hex(sig_hex, UPLOAD_SIGNATURE_HEADER)
+    if not time_text.isdigit() or len(time_text) > 15:
+        raise bad_request(f"{UPLOAD_TIME_HEADER} must be milliseconds since the epoch", "bad_param")
+    time_ms = int(time_text)
+    if abs(time_ms - _now_ms()) > UPLOAD_CLOCK_SKEW_MS:
+        raise Problem(
+            401,
+            "Unauthorized",
+            f"the signed time is more than {UPLOAD_CLOCK_SKEW_MS // 1000} s from the node's "
+            "clock; sign the request again",
+            "stale_request",
+        )
+    auth = UploadAuth(node.chain.chain_id, request.path, time_ms, suite.hash(raw))
+    if not suite.verify(public_key, encode(auth), signature):
+        raise Problem(
+            401,
+            "Unauthorized",
+            "the signature does not verify for this key, chain, path, time and body",
+            "bad_signature",
+        )
+    return address_of(suite, public_key)
+
+
+def _store(request: web.Request, bodies: list[tuple[bytes, bytes]], address: str, org: str,
+           *, dry_run: bool = False) -> None:  # fmt: skip
+    try:
+        request.app[BODIES].put(bodies, address, org, _now_ms(), dry_run=dry_run)
+    except QuotaExceeded as exc:
+        log.warning("upload refused: %s", exc)
+        raise Problem(
+            429, "Too Many Requests", str(exc), "quota_exceeded", retry_after_s=exc.retry_after_s
+        ) from None
 
 
 def parse_event_hash(text: str) -> bytes:
@@ -120,14 +221,18 @@ async def validate(request: web.Request) -> web.Response:
 
 
 async def store_document(request: web.Request) -> web.Response:
-    """Store the event bodies of a valid EPCIS document (``{"document": ...}``)."""
+    """Store the event bodies of a valid EPCIS document (``{"document": ...}``), signed
+    by a writer; charged to its account's and organisation's quotas."""
     node = request.app[NODE]
+    raw = await request.read()
+    address = _upload_sender(request, raw)
+    org = _writer(node, address)
     body = await _document_body(request)
     doc = body.get("document")
     if not isinstance(doc, dict):
         raise bad_request('body must be {"document": <EPCIS document>}', "bad_body")
     plan = await asyncio.get_running_loop().run_in_executor(None, _plan, doc)
-    _store_bodies(node, doc, plan)
+    _store(request, _bodies(doc, plan), address, org)
     return json_response({"hashes": plan.hashes})
 
 
@@ -160,10 +265,16 @@ async def capture(request: web.Request) -> web.Response:
             "with xinlian.sdk.trace.plan_capture)",
             "tx_mismatch",
         )
-    _store_bodies(node, doc, plan)
+    # The signed transaction authenticates the bodies: they are its sender's, stored
+    # only once the mempool accepted it, within the sender's quotas.
+    bodies = _bodies(doc, plan)
+    sender = address_of(node.chain.suite, tx.sender)
+    org = _writer(node, sender)
+    _store(request, bodies, sender, org, dry_run=True)
     (result,) = await node.submit([raw])
     if isinstance(result, MempoolError):
         raise _submit_problem(result)
+    _store(request, bodies, sender, org)
     return json_response({"capture_id": result.hex(), "hashes": plan.hashes}, status=202)
 
 
@@ -303,6 +414,40 @@ async def get_history(request: web.Request) -> web.Response:
         return result
 
     return json_response(await asyncio.get_running_loop().run_in_executor(None, run))
+
+
+async def _purge_loop(app: web.Application) -> None:
+    node, bodies = app[NODE], app[BODIES]
+    get = _reader(node)
+    while True:
+        await asyncio.sleep(PURGE_INTERVAL_S)
+        kept, deleted = await asyncio.get_running_loop().run_in_executor(
+            None, bodies.purge, _now_ms(), lambda d: load_event(get, d) is not None
+        )
+        if deleted:
+            log.info("purged %d event bodies never anchored (%d anchored kept)", deleted, kept)
+
+
+async def _body_store(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_purge_loop(app))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def install_body_store(app: web.Application, node: Node) -> None:
+    """The off-chain body store with the node's quotas, and its purge task."""
+    api = node.config.api
+    app[BODIES] = BodyStore(
+        node.store,
+        BodyLimits(
+            api.upload_quota_account_bytes,
+            api.upload_quota_org_bytes,
+            api.unanchored_retention_s * 1000,
+        ),
+    )
+    app.cleanup_ctx.append(_body_store)
 
 
 def routes(r: web.UrlDispatcher) -> None:

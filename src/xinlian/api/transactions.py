@@ -22,7 +22,14 @@ from xinlian.node.chain import Chain, EnvelopeFactory, Simulation
 from xinlian.node.runtime import now_ms
 from xinlian.types import TxEnvelope, TxStatus
 
-_REASON_STATUS = {"full": 503, "duplicate": 409, "nonce_taken": 409, "too_large": 413}
+_REASON_STATUS = {
+    "full": 503,
+    "duplicate": 409,
+    "nonce_taken": 409,
+    "too_large": 413,
+    "args_too_large": 413,
+    "permission_denied": 403,
+}
 
 
 def _submit_problem(exc: MempoolError) -> Problem:

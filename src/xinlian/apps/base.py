@@ -81,6 +81,10 @@ class CallContext(Protocol):
         ...
 
 
+#: Largest encoded arguments of a method that declares no limit of its own.
+DEFAULT_MAX_ARGS = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class Method:
     """An exported app method.
@@ -90,12 +94,20 @@ class Method:
         args_type: the msgspec record the transaction's argument bytes decode into.
         role: role the sender needs in its organisation (None: any active account).
         readonly: True for queries that may run without a transaction.
+        max_args: most bytes the encoded arguments may have. The mempool refuses a larger
+            call (``args_too_large``) before it reaches a block; each app declares it next
+            to its argument records.
+        check: optional static check of the decoded arguments (sizes and formats that need
+            no state), raising ``CallError``. The mempool runs it on admission and the
+            method runs it again, so one function states each rule once.
     """
 
     fn: Callable[[Any, Any], Any]
     args_type: type
     role: Role | None
     readonly: bool = False
+    max_args: int = DEFAULT_MAX_ARGS
+    check: Callable[[Any], None] | None = None
 
 
 class App(Protocol):

@@ -57,6 +57,15 @@ MAX_QUERY_LIMIT = 100
 DAY_MS = 86_400_000
 #: Gas per digest for hashing it into the batch tree (state writes are metered apart).
 GAS_PER_DIGEST = 100
+#: Largest encoded arguments of ``anchor``: the digests (each 2 bytes of framing), the
+#: reference, the metadata and the map around them.
+MAX_ANCHOR_ARGS = (
+    MAX_DIGESTS * (DIGEST_SIZE + 2)
+    + MAX_SUBMITTER_REF
+    + MAX_META_ENTRIES * (MAX_META_KEY + MAX_META_VALUE + 6)
+    + DIGEST_SIZE
+    + 256
+)
 EVENT_ANCHORED = "evidence.anchored"
 
 
@@ -155,8 +164,9 @@ def _check_category(category: str) -> None:
     )
 
 
-def anchor(ctx: CallContext, args: AnchorArgs) -> dict[str, Any]:
-    """Anchor a batch of digests; returns the batch root, count and new count."""
+def check_anchor(args: AnchorArgs) -> None:
+    """The static rules of ``anchor`` before any gas is charged (also checked on
+    admission): digest count, category, submitter reference and metadata sizes."""
     count = len(args.digests)
     require(
         0 < count <= MAX_DIGESTS,
@@ -180,6 +190,12 @@ def anchor(ctx: CallContext, args: AnchorArgs) -> dict[str, Any]:
             f"meta keys are 1-{MAX_META_KEY} bytes and values at most {MAX_META_VALUE}",
             TxStatus.INVALID_ARGS,
         )
+
+
+def anchor(ctx: CallContext, args: AnchorArgs) -> dict[str, Any]:
+    """Anchor a batch of digests; returns the batch root, count and new count."""
+    check_anchor(args)
+    count = len(args.digests)
     ctx.charge(GAS_PER_DIGEST * count)
     for i, digest in enumerate(args.digests):
         _check_digest(digest, f"digests[{i}]")
@@ -348,7 +364,9 @@ class EvidenceApp:
 
     name = NAME
     methods: ClassVar[Mapping[str, Method]] = {
-        "anchor": Method(anchor, AnchorArgs, Role.WRITER),
+        "anchor": Method(
+            anchor, AnchorArgs, Role.WRITER, max_args=MAX_ANCHOR_ARGS, check=check_anchor
+        ),
         "get": Method(get, DigestArgs, Role.READER, readonly=True),
         "custody": Method(custody, DigestArgs, Role.READER, readonly=True),
         "by_submitter": Method(by_submitter, SubmitterArgs, Role.READER, readonly=True),

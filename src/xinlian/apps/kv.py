@@ -18,6 +18,8 @@ from xinlian.types.genesis import Genesis
 NAME = "kv"
 MAX_KEY = 256
 MAX_VALUE = 16384
+#: Largest encoded arguments of ``put`` (key, value and the map's framing).
+MAX_PUT_ARGS = MAX_KEY + MAX_VALUE + 32
 
 
 class PutArgs(Struct, frozen=True, forbid_unknown_fields=True):
@@ -39,12 +41,25 @@ def _check_key(key: str) -> bytes:
     return raw
 
 
+def check_put(args: PutArgs) -> None:
+    """The static rules of ``put`` (also checked on admission)."""
+    _check_key(args.key)
+    require(
+        len(args.value.encode()) <= MAX_VALUE,
+        f"value larger than {MAX_VALUE} bytes",
+        TxStatus.INVALID_ARGS,
+    )
+
+
+def check_key(args: KeyArgs) -> None:
+    """The static rule of a key argument (also checked on admission)."""
+    _check_key(args.key)
+
+
 def put(ctx: CallContext, args: PutArgs) -> None:
     """Set ``key`` to ``value``."""
-    key = _check_key(args.key)
-    value = args.value.encode()
-    require(len(value) <= MAX_VALUE, f"value larger than {MAX_VALUE} bytes", TxStatus.INVALID_ARGS)
-    ctx.state.put(key, value)
+    check_put(args)
+    ctx.state.put(args.key.encode(), args.value.encode())
     ctx.emit(Event("kv.put", {"key": args.key, "writer": ctx.sender_address}))
 
 
@@ -67,8 +82,8 @@ class KvApp:
 
     name = NAME
     methods: ClassVar[Mapping[str, Method]] = {
-        "put": Method(put, PutArgs, Role.WRITER),
-        "delete": Method(delete, KeyArgs, Role.WRITER),
+        "put": Method(put, PutArgs, Role.WRITER, max_args=MAX_PUT_ARGS, check=check_put),
+        "delete": Method(delete, KeyArgs, Role.WRITER, max_args=MAX_KEY + 16, check=check_key),
         "get": Method(get, KeyArgs, Role.READER, readonly=True),
     }
 

@@ -145,14 +145,15 @@ def _anchor_files(
         for f, d in zip(files, digests, strict=True):
             click.echo(f"{d.hex()}  {f}")
         for r in results:
-            state = "OK" if r.receipt and r.receipt.ok else "FAILED"
+            state = "OK" if r.receipt and r.receipt.ok else r.status.upper()
+            state = "FAILED" if state == "COMMITTED" else state
             click.echo(f"transaction {r.hash.hex()}  block {r.height}  {state}")
         click.echo(f"{len(files)} files, {unique} distinct digests in {len(results)} transactions")
     if failed:
         first = failed[0]
-        fail(
-            f"transaction {first.hash.hex()} failed: {first.receipt.error if first.receipt else ''}"
-        )
+        if first.receipt is None:  # refused on admission (the node said why)
+            fail(f"transaction {first.hash.hex()} was refused: {first.error or first.status}")
+        fail(f"transaction {first.hash.hex()} failed: {first.receipt.error}")
 
 
 @evidence_group.command("anchor")

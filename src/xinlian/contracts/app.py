@@ -23,7 +23,7 @@ from xinlian.apps.base import CallContext, CallError, Method, StateView, require
 from xinlian.apps.governance import CONTRACT_POLICY_PREFIX, CONTRACT_UPGRADE_PREFIX
 from xinlian.codec import CodecError, decode, encode, encode_args
 from xinlian.contracts.errors import ContractRejected
-from xinlian.contracts.limits import CGAS, MAX_SOURCE_BYTES
+from xinlian.contracts.limits import CGAS, MAX_BYTES, MAX_SOURCE_BYTES
 from xinlian.contracts.records import (
     DEPLOYER_ROLE,
     NAME,
@@ -241,8 +241,8 @@ class ContractsApp:
 
     name = NAME
     methods: ClassVar[Mapping[str, Method]] = {
-        "deploy": Method(deploy, DeployArgs, None),
-        "upgrade": Method(upgrade, UpgradeArgs, None),
+        "deploy": Method(deploy, DeployArgs, None, max_args=MAX_SOURCE_BYTES + MAX_BYTES),
+        "upgrade": Method(upgrade, UpgradeArgs, None, max_args=MAX_SOURCE_BYTES + 1024),
         "get": Method(get, AddressArgs, None, readonly=True),
         "code": Method(code, AddressArgs, None, readonly=True),
         "address_of": Method(address_of, AddressOfArgs, None, readonly=True),

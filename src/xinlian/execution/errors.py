@@ -6,7 +6,16 @@ class ExecutionError(Exception):
 
 
 class InvalidTransaction(ExecutionError):  # noqa: N818 - a domain name, like InvalidBlock
-    """A transaction that may not be included in a block (it consumes no nonce)."""
+    """A transaction that may not be included in a block (it consumes no nonce).
+
+    ``reason`` is a short code for clients: ``refused`` for the checks against the
+    sender's account, or the static rule a call breaks on admission (``unknown_target``,
+    ``permission_denied``, ``args_too_large``, ``invalid_args``).
+    """
+
+    def __init__(self, message: str, reason: str = "refused") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class InvalidBlock(ExecutionError):  # noqa: N818

@@ -28,6 +28,7 @@ from xinlian.apps.base import App, CallError, Role
 from xinlian.codec import CodecError, decode, encode
 from xinlian.contracts import NAME as CONTRACTS
 from xinlian.contracts import RUNTIME, ContractsApp, is_contract_address
+from xinlian.contracts.limits import MAX_BYTES
 from xinlian.crypto import CryptoSuite
 from xinlian.execution.errors import ExecutionError, InvalidBlock, InvalidTransaction
 from xinlian.execution.gas import GAS, GasMeter, intrinsic_gas
@@ -36,6 +37,9 @@ from xinlian.types import Event, Receipt, SignedTransaction, TxEnvelope, TxStatu
 from xinlian.types.genesis import ChainParams, Genesis
 
 NONCE_PREFIX = b"nonce/"
+#: Largest encoded arguments of a call to a contract (the runtime's largest value, plus
+#: room for the map around it); the mempool refuses larger calls.
+CONTRACT_MAX_ARGS = MAX_BYTES + 4096
 #: Gas a contract query (a @view without a transaction) may use: it runs in an API thread.
 QUERY_GAS = 2_000_000
 
@@ -252,7 +256,8 @@ class Executor:
     ) -> Receipt:
         """The receipt ``env`` would get as the first transaction of block ``height``.
 
-        Runs the same admission checks and call as :meth:`execute_block` on a throwaway
+        Runs the same admission checks as :meth:`admit` and the same call as
+        :meth:`execute_block` on a throwaway
         overlay of ``read``: nothing is written anywhere. A nonce ahead of the committed
         one is simulated as if the transactions before it (pending in the mempool) had
         only consumed their nonces; a nonce already used is refused. ``gas_cap`` bounds the
@@ -271,11 +276,69 @@ class Executor:
         if nonce > expected:
             block.changes[nonce_key(env.sender_address)] = encode(nonce)
         tx = env.stx.tx
+        # The mempool's call rules too (role, argument size and shape): what it would
+        # refuse, simulation refuses with the same reason.
+        account = self._admit(block, env, height)
+        args = self._check_call(account, env)
+        if args is not None:
+            env = env._replace(args=args)
         if gas_cap is not None and tx.gas_limit > gas_cap:
-            self._admit(block, env, height)
             capped = msgspec.structs.replace(tx, gas_limit=gas_cap)
             env = env._replace(stx=SignedTransaction(capped, env.stx.signature))
         return self._execute_tx(block, height, time_ms, env)
+
+    def admit(self, read: Reader, env: TxEnvelope, height: int) -> TxEnvelope:
+        """Everything the mempool checks before it accepts and gossips a transaction.
+
+        The admission checks of :meth:`check_admission`, then the call's static rules
+        against the latest state: the target method exists, the sender holds its role,
+        the encoded arguments are within the method's ``max_args``, decode into its
+        argument record and pass its ``check``. Returns the envelope with the decoded
+        arguments, which execution then reuses.
+
+        Raises:
+            InvalidTransaction: with ``reason`` naming the rule (see its docstring).
+        """
+        block = BlockOverlay(read)
+        account = self._admit(block, env, height)
+        args = self._check_call(account, env)
+        return env if args is None else env._replace(args=args)
+
+    def _check_call(self, account: identity.Account, env: TxEnvelope) -> Any:
+        tx = env.stx.tx
+        if is_contract_address(tx.target):
+            if len(tx.args) > CONTRACT_MAX_ARGS:
+                raise InvalidTransaction(
+                    f"arguments of {tx.target}.{tx.method} are {len(tx.args)} bytes, "
+                    f"limit {CONTRACT_MAX_ARGS}",
+                    "args_too_large",
+                )
+            return None
+        try:
+            _, method = self._resolve(tx.target, tx.method)
+        except CallError as exc:
+            raise InvalidTransaction(str(exc), "unknown_target") from None
+        if method.role is not None and not _has_role(account, method.role):
+            raise InvalidTransaction(
+                f"account {env.sender_address} lacks role "
+                f"{method.role.value!r} for {tx.target}.{tx.method}",
+                "permission_denied",
+            )
+        if len(tx.args) > method.max_args:
+            raise InvalidTransaction(
+                f"arguments of {tx.target}.{tx.method} are {len(tx.args)} bytes, "
+                f"limit {method.max_args}",
+                "args_too_large",
+            )
+        try:
+            args = decode(tx.args, method.args_type)
+            if method.check is not None:
+                method.check(args)
+        except (CodecError, CallError) as exc:
+            raise InvalidTransaction(
+                f"bad arguments for {tx.target}.{tx.method}: {exc}", "invalid_args"
+            ) from None
+        return args
 
     def _nonce(self, block: BlockOverlay, address: str) -> int:
         raw = block.get(nonce_key(address))
@@ -339,12 +402,16 @@ class Executor:
                     f"{method.role.value!r} for {tx.target}.{tx.method}",
                     TxStatus.PERMISSION_DENIED,
                 )
-            try:
-                args = decode(tx.args, method.args_type)
-            except CodecError as exc:
-                raise CallError(
-                    f"bad arguments for {tx.target}.{tx.method}: {exc}", TxStatus.INVALID_ARGS
-                ) from None
+            # Decoded once on admission to this node's mempool (same bytes, same record).
+            args = env.args
+            if args is None:
+                try:
+                    args = decode(tx.args, method.args_type)
+                except CodecError as exc:
+                    raise CallError(
+                        f"bad arguments for {tx.target}.{tx.method}: {exc}",
+                        TxStatus.INVALID_ARGS,
+                    ) from None
             ctx = _Context(
                 sender=tx.sender,
                 sender_address=env.sender_address,
@@ -359,7 +426,7 @@ class Executor:
                 executor=self,
             )
             output = method.fn(ctx, args)
-            out_bytes = b"" if output is None else encode(output)
+            out_bytes = _charged_output(meter, output)
         except CallError as exc:
             return Receipt(env.hash, int(exc.status), meter.used, [], str(exc), b"")
         overlay.commit()
@@ -386,7 +453,7 @@ class Executor:
             output = RUNTIME.invoke(
                 ctx, tx.target, tx.method, tx.args, sender=env.sender_address, readonly=False
             )
-            out_bytes = b"" if output is None else encode(output)
+            out_bytes = _charged_output(meter, output)
         except CallError as exc:
             return Receipt(env.hash, int(exc.status), meter.used, [], str(exc), b"")
         overlay.commit()
@@ -473,6 +540,14 @@ class Executor:
             )
         except CallError as exc:
             raise QueryError(str(exc)) from None
+
+
+def _charged_output(meter: GasMeter, output: Any) -> bytes:
+    """The call's output as stored in its receipt, charged per byte (OUTPUT GAS)."""
+    out_bytes = b"" if output is None else encode(output)
+    if out_bytes:
+        meter.charge(GAS.output_byte * len(out_bytes))
+    return out_bytes
 
 
 def _has_role(account: identity.Account, role: Role) -> bool:

@@ -15,7 +15,13 @@ from xinlian.types import TxStatus
 
 @dataclass(frozen=True, slots=True)
 class GasSchedule:
-    """Gas prices of each kind of work."""
+    """Gas prices of each kind of work.
+
+    Every byte a block stores is charged: the transaction's own bytes (``tx_byte``, in the
+    intrinsic gas, paid even when the call fails), state values and keys written
+    (``write_byte``), events (``event_byte``) and the call's output kept in the receipt
+    (``output_byte``).
+    """
 
     tx_base: int = 1000
     tx_byte: int = 10
@@ -26,6 +32,7 @@ class GasSchedule:
     delete: int = 200
     event: int = 200
     event_byte: int = 5
+    output_byte: int = 10
 
 
 GAS = GasSchedule()

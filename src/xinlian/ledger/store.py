@@ -231,6 +231,33 @@ class Ledger:
         """Receipts of the block at ``height``."""
         return [decode(raw, Receipt) for raw in self._receipts(height)]
 
+    def events_page(
+        self, event_type: str, start: tuple[int, int, int], limit: int
+    ) -> Iterator[tuple[tuple[int, int, int], bytes, Event]]:
+        """Up to ``limit`` events of ``event_type`` at or after the position ``start`` =
+        (height, transaction index in the block, event index in its receipt), in order:
+        ``(position, tx_hash, event)``. A client pages inside a busy height by asking again
+        from just after the last position it got."""
+        prefix = b"L/e/" + event_type.encode() + b"\x00"
+        height, index, n = start
+        first = prefix + _h(height) + index.to_bytes(4, "big") + n.to_bytes(2, "big")
+        count = 0
+        for key, _ in self._store.iterate(first, prefix + b"\xff" * 15):
+            if count >= limit:
+                return
+            pos = key[len(prefix) :]
+            raw_receipt = self._store.get(b"L/r/" + pos[:12])
+            if raw_receipt is None:
+                continue
+            receipt = decode(raw_receipt, Receipt)
+            at = (
+                int.from_bytes(pos[:8], "big"),
+                int.from_bytes(pos[8:12], "big"),
+                int.from_bytes(pos[12:14], "big"),
+            )
+            yield at, receipt.tx_hash, receipt.events[at[2]]
+            count += 1
+
     def events(
         self, event_type: str, from_height: int = 0, limit: int = 100
     ) -> Iterator[tuple[int, bytes, Event]]:

@@ -63,8 +63,10 @@ class Mempool:
 
     Args:
         state_nonce: returns the sender's next nonce in committed state.
-        admit: optional extra check against committed state (unknown sender, expiry...);
-            raises ``MempoolError`` to refuse.
+        admit: optional extra check against committed state (unknown sender, expiry, the
+            sender's role for the method, argument size and shape); raises
+            ``MempoolError`` to refuse. It may return a replacement envelope (the same
+            transaction with its decoded arguments) that the pool keeps instead.
         max_txs: total capacity; further transactions are refused with ``full``.
         max_bytes: total size of pending transactions; beyond it, ``full`` too.
         max_per_sender: most pending transactions of one sender.
@@ -75,7 +77,7 @@ class Mempool:
         self,
         state_nonce: Callable[[str], int],
         *,
-        admit: Callable[[TxEnvelope], None] | None = None,
+        admit: Callable[[TxEnvelope], TxEnvelope | None] | None = None,
         max_txs: int = 200_000,
         max_bytes: int = 1 << 30,
         max_per_sender: int = 10_000,
@@ -136,7 +138,7 @@ class Mempool:
             if self._bytes + len(env.raw) > self.max_bytes:
                 raise MempoolError("full", f"mempool is full ({self.max_bytes} bytes pending)")
             if self._admit is not None:
-                self._admit(env)
+                env = self._admit(env) or env
             if sender is None:
                 sender = self._senders[env.sender_address] = _Sender()
             sender.txs[tx.nonce] = env

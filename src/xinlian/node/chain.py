@@ -329,11 +329,11 @@ class Chain:
 
     # ADMISSION
 
-    def _admit(self, env: TxEnvelope) -> None:
+    def _admit(self, env: TxEnvelope) -> TxEnvelope:
         try:
-            self.executor.check_admission(self.state.get, env, self.height + 1)
+            return self.executor.admit(self.state.get, env, self.height + 1)
         except InvalidTransaction as exc:
-            raise MempoolError("refused", str(exc)) from None
+            raise MempoolError(exc.reason, str(exc)) from None
 
     # BLOCKS
 

@@ -23,6 +23,14 @@ A node's home directory::
     max_batch = 10000
     rate_limit = 1000     # requests per second per client address
     rate_burst = 2000
+    header_timeout_s = 10      # a request's line and headers must arrive within this
+    body_timeout_s = 30        # and its body within this (slowloris)
+    idle_timeout_s = 60        # an idle keep-alive connection is closed after this
+    max_connections = 800      # open API connections in total
+    max_connections_per_client = 64   # ... and from one client address
+    upload_quota_account_bytes = 268435456   # off-chain bytes (trace bodies) an account
+    upload_quota_org_bytes = 1073741824      # or organisation may store per UTC day
+    unanchored_retention_s = 86400           # bodies never anchored are purged after this
 
     [p2p]
     host = "127.0.0.1"    # listen address for other nodes (0.0.0.0 on a real host)
@@ -73,6 +81,19 @@ class ApiConfig:
     #: Requests per second allowed to one client address (token bucket), and its burst.
     rate_limit: int = 1000
     rate_burst: int = 2000
+    #: Slow clients: seconds for a request's line and headers, for its body, and an idle
+    #: keep-alive connection's lifetime.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    idle_timeout_s: float = 60.0
+    #: Open connections in total and from one client address; more are closed at once.
+    max_connections: int = 800
+    max_connections_per_client: int = 64
+    #: Off-chain bytes (trace event bodies) one account, and one organisation, may store
+    #: per UTC day; bodies never anchored on chain are purged after the retention.
+    upload_quota_account_bytes: int = 256 * 1024 * 1024
+    upload_quota_org_bytes: int = 1024 * 1024 * 1024
+    unanchored_retention_s: int = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +255,18 @@ def load_config(home: Path) -> NodeConfig:
             max_batch=_int(api, "max_batch", 10_000, 1, 1_000_000),
             rate_limit=_int(api, "rate_limit", 1000, 1, 10**7),
             rate_burst=_int(api, "rate_burst", 2000, 1, 10**7),
+            header_timeout_s=_int(api, "header_timeout_s", 10, 1, 3600),
+            body_timeout_s=_int(api, "body_timeout_s", 30, 1, 3600),
+            idle_timeout_s=_int(api, "idle_timeout_s", 60, 1, 86_400),
+            max_connections=_int(api, "max_connections", 800, 1, 1_000_000),
+            max_connections_per_client=_int(api, "max_connections_per_client", 64, 1, 1_000_000),
+            upload_quota_account_bytes=_int(
+                api, "upload_quota_account_bytes", 256 * 1024 * 1024, 0, 1 << 50
+            ),
+            upload_quota_org_bytes=_int(
+                api, "upload_quota_org_bytes", 1024 * 1024 * 1024, 0, 1 << 50
+            ),
+            unanchored_retention_s=_int(api, "unanchored_retention_s", 86_400, 1, 10**9),
         ),
         p2p=P2PConfig(
             host=p2p_host,

@@ -30,6 +30,7 @@ from xinlian.sdk.models import (
     BlockInfo,
     Call,
     EquivocationInfo,
+    EventPage,
     EventRecord,
     NodeStatus,
     Simulation,
@@ -181,6 +182,13 @@ class AsyncClient:
     ) -> Any:
         """Run a read-only app method."""
         return await self._run(self.session.query(target, method, args))
+
+    async def events_page(
+        self, type: str, *, from_height: int = 0, limit: int = 100, cursor: str | None = None
+    ) -> EventPage:
+        """One page of events of a type; continue with ``cursor=page.next`` until it is
+        None (pages inside a height too)."""
+        return await self._run(self.session.events_page(type, from_height, limit, cursor))
 
     async def events(
         self, type: str, *, from_height: int = 0, limit: int = 100

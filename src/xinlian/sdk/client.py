@@ -30,6 +30,7 @@ from xinlian.sdk.models import (
     BlockInfo,
     Call,
     EquivocationInfo,
+    EventPage,
     EventRecord,
     NodeStatus,
     Simulation,
@@ -78,10 +79,13 @@ def request_kwargs(req: Request) -> dict[str, Any]:
         kwargs["params"] = dict(req.params)
     if req.json is not None:
         kwargs["json"] = req.json
+    headers: dict[str, str] = dict(req.headers or {})
     if req.content is not None:
         kwargs["content"] = req.content
         if req.content_type:
-            kwargs["headers"] = {"content-type": req.content_type}
+            headers["content-type"] = req.content_type
+    if headers:
+        kwargs["headers"] = headers
     return kwargs
 
 
@@ -240,6 +244,13 @@ class Client:
     def query(self, target: str, method: str, args: Mapping[str, Any] | bytes | None = None) -> Any:
         """Run a read-only app method (``query("kv", "get", {"key": "a"})``)."""
         return self._run(self.session.query(target, method, args))
+
+    def events_page(
+        self, type: str, *, from_height: int = 0, limit: int = 100, cursor: str | None = None
+    ) -> EventPage:
+        """One page of events of a type; continue with ``cursor=page.next`` until it is
+        None (pages inside a height too)."""
+        return self._run(self.session.events_page(type, from_height, limit, cursor))
 
     def events(self, type: str, *, from_height: int = 0, limit: int = 100) -> list[EventRecord]:
         """Events of one type (``"kv.put"``) from a height on."""

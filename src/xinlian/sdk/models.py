@@ -351,6 +351,15 @@ class EventRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of ``GET /v1/events``: the events and, when more follow, the cursor to
+    ask for the next page with (``None`` at the end)."""
+
+    events: list[EventRecord]
+    next: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class BlockEvent:
     """A committed block as pushed over the WebSocket (``/v1/ws``)."""
 

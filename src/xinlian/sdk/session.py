@@ -34,6 +34,7 @@ from xinlian.sdk.models import (
     BlockInfo,
     Call,
     EquivocationInfo,
+    EventPage,
     EventRecord,
     NodeStatus,
     Simulation,
@@ -63,6 +64,7 @@ from xinlian.sdk.wire import (
     parse_account,
     parse_block,
     parse_equivocations,
+    parse_event_page,
     parse_events,
     parse_genesis,
     parse_problem,
@@ -101,6 +103,7 @@ class Request:
     json: Any = None
     content: bytes | None = None
     content_type: str | None = None
+    headers: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,6 +472,16 @@ class Session:
         params = {"type": type, "from_height": str(from_height), "limit": str(limit)}
         return parse_events((yield from _get("/v1/events", params)))
 
+    def events_page(
+        self, type: str, from_height: int = 0, limit: int = 100, cursor: str | None = None
+    ) -> Op[EventPage]:
+        """``GET /v1/events`` one page at a time: pass the previous page's ``next`` as
+        ``cursor`` to continue (also inside a height holding more than ``limit``)."""
+        params = {"type": type, "from_height": str(from_height), "limit": str(limit)}
+        if cursor is not None:
+            params["cursor"] = cursor
+        return parse_event_page((yield from _get("/v1/events", params)))
+
     # TRANSACTIONS
 
     def get_tx(self, hash_: bytes, verify: bool = True) -> Op[TxInfo]:
@@ -522,6 +535,20 @@ class Session:
                 raise TxTimeoutError(hash_, timeout, last)
             yield Sleep(min(delay, remaining))
             delay = min(delay * _POLL_FACTOR, _POLL_MAX)
+
+    def signed_post(self, path: str, body: Any) -> Op[Any]:
+        """``POST`` a JSON body that makes the node store bytes, signed by this client's
+        key (see ``Signer.sign_upload``)."""
+        chain_id, _ = yield from self._chain()
+        content = msgspec.json.encode(body)
+        headers = self._signer().sign_upload(
+            chain_id=chain_id, path=path, body=content, time_ms=int(time.time() * 1000)
+        )
+        resp = yield from _call(
+            Request("POST", path, content=content, content_type="application/json",
+                    headers=headers)
+        )  # fmt: skip
+        return _ok(resp)
 
     def _signer(self) -> Signer:
         if self.signer is None:

@@ -21,6 +21,12 @@ from xinlian.codec import CodecError, encode, encode_args
 from xinlian.crypto import CryptoError, CryptoSuite, KeyPair, address_of, get_suite
 from xinlian.sdk.errors import XinlianError
 from xinlian.types import SignedTransaction, Transaction
+from xinlian.types.trace import (
+    UPLOAD_KEY_HEADER,
+    UPLOAD_SIGNATURE_HEADER,
+    UPLOAD_TIME_HEADER,
+    UploadAuth,
+)
 
 __all__ = [
     "DEFAULT_EXPIRY_BLOCKS",
@@ -207,6 +213,17 @@ class Signer:
         stx = SignedTransaction(tx, signature)
         raw = encode(stx)
         return SignedTx(stx, raw, self.suite.hash(raw))
+
+    def sign_upload(self, *, chain_id: str, path: str, body: bytes, time_ms: int) -> dict[str, str]:
+        """The headers that authenticate an off-chain upload (a request that makes the
+        node store bytes, such as ``POST /v1/trace/documents``) of ``body`` to ``path``."""
+        auth = UploadAuth(chain_id, path, time_ms, self.suite.hash(body))
+        signature = self.suite.sign(self.key.private_key, encode(auth))
+        return {
+            UPLOAD_KEY_HEADER: self.key.public_key.hex(),
+            UPLOAD_TIME_HEADER: str(time_ms),
+            UPLOAD_SIGNATURE_HEADER: signature.hex(),
+        }
 
     def build(
         self,

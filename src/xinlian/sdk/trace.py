@@ -122,8 +122,9 @@ def capture_gas(plan: CapturePlan) -> int:
 
 def store_document(client: Client, document: Mapping[str, Any]) -> list[str]:
     """Give the node the event bodies of a document (validated there too); returns the
-    hash URIs the node computed."""
-    body = client._run(_post("/v1/trace/documents", {"document": document}))
+    hash URIs the node computed. The request is signed with the client's key (a writer
+    of a trace participant): the node charges the bytes to the account's quota."""
+    body = client._run(client.session.signed_post("/v1/trace/documents", {"document": document}))
     hashes = body.get("hashes") if isinstance(body, dict) else None
     if not isinstance(hashes, list):
         raise ResponseError(f"unexpected answer from /v1/trace/documents: {body!r}")

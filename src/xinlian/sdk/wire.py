@@ -20,6 +20,7 @@ from xinlian.sdk.models import (
     BlockEvent,
     BlockInfo,
     EquivocationInfo,
+    EventPage,
     EventRecord,
     NodeStatus,
     ReceiptInfo,
@@ -48,6 +49,7 @@ __all__ = [
     "parse_account",
     "parse_block",
     "parse_block_event",
+    "parse_event_page",
     "parse_events",
     "parse_genesis",
     "parse_problem",
@@ -357,6 +359,15 @@ def parse_events(body: Any) -> list[EventRecord]:
     if not isinstance(events, list):
         raise ResponseError("events.events: expected a list")
     return [_event_record(e, None, f"events[{i}]") for i, e in enumerate(events)]
+
+
+def parse_event_page(body: Any) -> EventPage:
+    """``GET /v1/events`` with its ``next`` cursor."""
+    doc = _obj(body, "events")
+    following = doc.get("next")
+    if following is not None and not isinstance(following, str):
+        raise ResponseError("events.next: expected a string or null")
+    return EventPage(parse_events(body), following)
 
 
 def parse_validators(body: Any) -> tuple[ValidatorSet, bytes]:

@@ -1,6 +1,6 @@
 """Transactions: the signed unit of change."""
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from msgspec import Struct
 
@@ -46,9 +46,12 @@ class TxEnvelope(NamedTuple):
     """A checked transaction as it moves through a node: decoded, raw bytes, hash, sender.
 
     Not a wire record: built once on admission so later stages never re-encode or re-hash.
+    ``args`` is the call's arguments decoded into the target method's record when the
+    mempool checked them (None otherwise); execution uses it instead of decoding again.
     """
 
     stx: SignedTransaction
     raw: bytes
     hash: bytes
     sender_address: str
+    args: Any = None

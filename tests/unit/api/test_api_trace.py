@@ -75,6 +75,63 @@ def _signed_capture(live_node: Any, name: str, args: bytes) -> str:
     return stx.raw.hex()
 
 
+def _signed_upload(
+    live_node: Any,
+    name: str,
+    body: Any,
+    *,
+    time_ms: int | None = None,
+    path: str = "/v1/trace/documents",
+    tamper: bool = False,
+) -> httpx.Response:
+    signer = Signer.from_file(live_node.layout.key_dir / f"{name}.key")
+    content = json.dumps(body).encode()
+    headers = signer.sign_upload(
+        chain_id="xinlian-dev",
+        path=path,
+        body=content,
+        time_ms=int(time.time() * 1000) if time_ms is None else time_ms,
+    )
+    headers["Content-Type"] = "application/json"
+    sent = content + b" " if tamper else content
+    return httpx.post(
+        f"{live_node.url}/v1/trace/documents", content=sent, headers=headers, timeout=30
+    )
+
+
+def test_storing_bodies_needs_a_signed_request_by_a_writer(
+    live_node: Any, captured: SampleChain
+) -> None:
+    """Nobody can fill a node's disk anonymously: an upload is signed by a registered
+    writer over the chain, path, time and body."""
+    doc = {"document": captured.captures[0].document}
+    url = f"{live_node.url}/v1/trace/documents"
+    r = httpx.post(url, json=doc, timeout=30)
+    assert (r.status_code, r.json()["reason"]) == (401, "unauthenticated")
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    r = _signed_upload(live_node, "org1-writer", doc, tamper=True)
+    assert (r.status_code, r.json()["reason"]) == (401, "bad_signature")
+    r = _signed_upload(live_node, "org1-writer", doc, path="/v1/trace/capture")
+    assert (r.status_code, r.json()["reason"]) == (401, "bad_signature")
+    r = _signed_upload(live_node, "org1-writer", doc, time_ms=int(time.time() * 1000) - 600_000)
+    assert (r.status_code, r.json()["reason"]) == (401, "stale_request")
+    r = _signed_upload(live_node, "org1-reader", doc)
+    assert (r.status_code, r.json()["reason"]) == (403, "permission_denied")
+    stranger = Signer.generate()
+    content = json.dumps(doc).encode()
+    headers = stranger.sign_upload(
+        chain_id="xinlian-dev",
+        path="/v1/trace/documents",
+        body=content,
+        time_ms=int(time.time() * 1000),
+    )
+    r = httpx.post(url, content=content, headers=headers, timeout=30)
+    assert (r.status_code, r.json()["reason"]) == (403, "refused")
+    r = _signed_upload(live_node, "org1-writer", doc)
+    assert r.status_code == 200, r.text
+    assert r.json()["hashes"] == sdk_trace.plan_capture(doc["document"]).hashes
+
+
 def test_epcis_capture_route_and_status(live_node: Any, captured: SampleChain) -> None:
     retail = captured.captures[-1]
     plan = sdk_trace.plan_capture(retail.document)
@@ -162,7 +219,7 @@ def test_invalid_documents_name_the_field(live_node: Any, captured: SampleChain)
         timeout=30,
     ).json()
     assert [e["hash"] for e in ok["events"]] == sdk_trace.plan_capture(doc).hashes
-    r = httpx.post(f"{live_node.url}/v1/trace/documents", json={"doc": doc}, timeout=30)
+    r = _signed_upload(live_node, "org1-writer", {"doc": doc})
     assert r.status_code == 400 and r.json()["reason"] == "bad_body"
     with pytest.raises(sdk_trace.EpcisError, match=r"epcisBody\.eventList\[0\]\.action"):
         sdk_trace.plan_capture(broken)
@@ -190,3 +247,18 @@ def test_events_verify_offline_against_the_genesis(live_node: Any, captured: Sam
                                  "validators": []})  # fmt: skip
     with pytest.raises(VerificationError, match="check inclusion failed"):
         sdk_trace.verify_event(doc, other)
+
+
+def test_a_refused_capture_stores_no_bodies(live_node: Any, captured: SampleChain) -> None:
+    """The capture route stores bodies only for a transaction the mempool accepted from a
+    writer: a reader's capture is refused and leaves nothing on the node's disk."""
+    other = food_chain(78, lots=1, jars_per_case=2, cases=1, orgs=ROLE_ORG)
+    doc = other.captures[0].document
+    plan = sdk_trace.plan_capture(doc)
+    assert all(live_node.node.store.get(b"T/" + e.hash) is None for e in plan.events)
+    tx = _signed_capture(live_node, "org1-reader", plan.raw_args())
+    r = httpx.post(
+        f"{live_node.url}/v1/trace/capture", json={"document": doc, "tx": tx}, timeout=30
+    )
+    assert (r.status_code, r.json()["reason"]) == (403, "permission_denied"), r.text
+    assert all(live_node.node.store.get(b"T/" + e.hash) is None for e in plan.events)

@@ -132,9 +132,9 @@ def test_refusals_and_failures_are_reported(net: tuple[str, Path], tmp_path: Pat
     refused = _run(url, *put, "--no-simulate", "--key", str(stranger), code=1)
     assert "error: refused: unknown sender" in refused.output
     reader = str(root / "keys" / "org1-reader.key")
-    failed = _run(url, *put, "--no-simulate", "--key", reader, code=1)
-    assert "PERMISSION_DENIED" in failed.output
-    assert "error: the transaction failed" in failed.output
+    denied = _run(url, *put, "--no-simulate", "--key", reader, code=1)
+    assert "error: permission_denied: account" in denied.output
+    assert "lacks role 'writer' for kv.put" in denied.output
     missing = _run(url, "tx", "get", "ab" * 32, code=1)
     assert "error: not_found" in missing.output
 

@@ -540,3 +540,65 @@ def test_role_enum_values() -> None:
         "validator",
         "deployer",
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# admission: the call's static rules, checked before a transaction reaches a block
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "method", "args", "reason", "message"),
+    [
+        ("reader_a", "kv", "put", {"key": "k", "value": "v"}, "permission_denied", "lacks role"),
+        ("plain_a", "identity", "register_account", b"\x80", "permission_denied", "lacks role"),
+        ("writer_a", "kv", "put", {"key": "k", "value": "x" * 20_000}, "args_too_large",
+         "arguments of kv.put are 200"),
+        ("writer_a", "kv", "put", {"key": "k", "value": "x" * 16_385}, "invalid_args",
+         "value larger than 16384 bytes"),
+        ("writer_a", "kv", "put", {"key": "k"}, "invalid_args", "bad arguments for kv.put"),
+        ("writer_a", "kv", "put", {"key": "k", "value": 5}, "invalid_args", "bad arguments"),
+        ("writer_a", "kv", "delete", {"key": ""}, "invalid_args", "key must be 1-256 bytes"),
+        ("writer_a", "kv", "get", {"key": "k"}, "unknown_target", "kv has no method 'get'"),
+        ("writer_a", "nope", "put", {}, "unknown_target", "unknown target 'nope'"),
+        ("writer_a", "evidence", "anchor", {"digests": [], "category": "other",
+         "submitter_ref": "", "parent": None, "meta": {}}, "invalid_args", "give 1-100000"),
+    ],
+)  # fmt: skip
+def test_admission_refuses_calls_that_break_static_rules(
+    world: Any, name: str, target: str, method: str, args: Any, reason: str, message: str
+) -> None:
+    env = world.tx(name, target, method, args, gas_limit=10**7)
+    with pytest.raises(InvalidTransaction, match=message) as info:
+        world.executor.admit(world.read, env, 1)
+    assert info.value.reason == reason
+    # Without admission (a faulty proposer) the call still fails in its receipt.
+    (receipt,) = world.execute([env]).receipts
+    assert receipt.status != TxStatus.OK
+
+
+def test_admission_keeps_the_decoded_arguments_for_execution(world: Any) -> None:
+    env = world.tx("writer_a", "kv", "put", {"key": "color", "value": "red"})
+    admitted = world.executor.admit(world.read, env, 1)
+    assert admitted.args is not None and admitted.args.value == "red"
+    assert admitted[:4] == env[:4]
+    # Execution uses the decoded record: same receipt as decoding again.
+    assert world.execute([admitted]).receipts == world.execute([env]).receipts
+    call = world.tx("writer_a", "c" + "0" * 40, "f", {})
+    assert world.executor.admit(world.read, call, 1).args is None  # contracts decode later
+
+
+def test_receipt_output_bytes_are_charged(world: Any, helpers: SimpleNamespace) -> None:
+    # The same writes, with and without an output: kv.put returns nothing, a contract-free
+    # identity call returns its new address (canonical str, 42 bytes), charged per byte.
+    env = world.tx(
+        "admin_a",
+        "identity",
+        "register_account",
+        {"public_key": helpers.keypair("new").public_key, "name": "new", "roles": []},
+    )
+    (receipt,) = world.run([env]).receipts
+    assert receipt.status == TxStatus.OK
+    assert len(receipt.output) == 42
+    # Pinned: gas is consensus. 5,885 for the call and its writes, plus 42 bytes of
+    # output at GAS.output_byte (10): the bytes the receipt stores are not free.
+    assert receipt.gas_used == 5885 + 42 * GAS.output_byte == 6305

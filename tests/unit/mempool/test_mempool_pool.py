@@ -247,6 +247,18 @@ def test_admit_hook_refuses() -> None:
     assert [e.sender_address for e in seen] == [addr("alice"), addr("mallory")]
 
 
+def test_admit_hook_may_replace_the_envelope_with_decoded_arguments() -> None:
+    def admit(e: TxEnvelope) -> TxEnvelope:
+        return e._replace(args={"decoded": e.stx.tx.nonce})
+
+    pool = pool_with({}, admit=admit)
+    first = env("alice", 0)
+    pool.add(first)
+    kept = pool.get(first.hash)
+    assert kept is not None and kept.args == {"decoded": 0}
+    assert pool.reap(10) == [kept]
+
+
 # ---------------------------------------------------------------------------------------
 # reap
 # ---------------------------------------------------------------------------------------

@@ -222,18 +222,22 @@ class FakeNode:
             args = msgspec.msgpack.decode(bytes.fromhex(doc["args"]))
             value = self.state.get(b"kv/" + args["key"].encode())
             return httpx.Response(200, json={"result": value.decode() if value else None})
-        if path == "/v1/events":
+        if path == "/v1/events":  # two events in height 1, one per page
+            second = request.url.params.get("cursor") == "1.0.1"
             return httpx.Response(
                 200,
                 json={
                     "events": [
                         {
                             "height": 1,
+                            "index": 0,
+                            "event_index": int(second),
                             "tx_hash": "ab" * 32,
                             "type": request.url.params["type"],
-                            "attributes": {"key": "a"},
+                            "attributes": {"key": "b" if second else "a"},
                         }
-                    ]
+                    ],
+                    "next": None if second else "1.0.1",
                 },
             )
         return _problem(404, "not_found", path)
@@ -575,6 +579,10 @@ def test_status_account_and_events(node: FakeNode, writer: Signer) -> None:
         assert not c.account("00" * 20).registered
         (ev,) = c.events("kv.put", from_height=0, limit=5)
         assert ev.type == "kv.put" and ev.attributes == {"key": "a"}
+        page = c.events_page("kv.put", limit=1)
+        assert [e.attributes["key"] for e in page.events] == ["a"] and page.next == "1.0.1"
+        page = c.events_page("kv.put", limit=1, cursor=page.next)
+        assert [e.attributes["key"] for e in page.events] == ["b"] and page.next is None
         assert c.health() == 0
         assert c.validators() == node.vs
 

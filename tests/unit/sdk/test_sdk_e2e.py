@@ -23,7 +23,6 @@ from xinlian.sdk import (
     Client,
     NotFoundError,
     Signer,
-    TxFailedError,
     VerificationError,
     load_genesis,
 )
@@ -103,14 +102,16 @@ def test_unknown_key_is_refused_with_a_clear_reason(network: tuple[BackgroundNod
             c.get_tx(b"\x42" * 32)
 
 
-def test_a_call_without_the_role_fails_in_its_receipt(network: tuple[BackgroundNode, Path]) -> None:
+def test_a_call_without_the_role_is_refused_on_admission(
+    network: tuple[BackgroundNode, Path],
+) -> None:
     with _client(network, "org2-reader") as c:
-        result = c.send("kv", "put", {"key": "e2e/denied", "value": "no"}, timeout=60)
-        assert result.status == "committed" and not result.ok
-        assert result.receipt is not None
-        assert result.receipt.status == TxStatus.PERMISSION_DENIED
-        with pytest.raises(TxFailedError, match="lacks role"):
-            result.raise_for_status()
+        assert c.session.signer is not None
+        before = c.account(c.session.signer.address).nonce
+        with pytest.raises(ApiError, match="lacks role") as info:
+            c.send("kv", "put", {"key": "e2e/denied", "value": "no"}, timeout=60)
+        assert (info.value.status, info.value.reason) == (403, "permission_denied")
+        assert c.account(c.session.signer.address).nonce == before  # not consumed
         assert c.get_state("kv/e2e/denied") is None
 
 

@@ -106,6 +106,8 @@ MAX_PREFIXES = 16
 MAX_PARTIES = 8
 MAX_QUERY_LIMIT = 1000
 GAS_PER_EVENT = 200
+#: Largest encoded arguments of ``capture`` (up to MAX_EVENTS event summaries).
+MAX_CAPTURE_ARGS = 2 * 1024 * 1024
 EVENT_CAPTURED = "trace.captured"
 
 
@@ -743,7 +745,7 @@ class TraceApp:
         "set_participant": Method(set_participant, ParticipantArgs, Role.AUDITOR),
         "register_location": Method(register_location, LocationArgs, Role.ADMIN),
         "map_identifier": Method(map_identifier, MapArgs, Role.WRITER),
-        "capture": Method(capture, CaptureArgs, Role.WRITER),
+        "capture": Method(capture, CaptureArgs, Role.WRITER, max_args=MAX_CAPTURE_ARGS),
         "open_transaction": Method(open_transaction, OpenArgs, Role.WRITER),
         "agree": Method(agree, AgreeArgs, Role.WRITER),
         "event": Method(get_event, HashArgs, Role.READER, readonly=True),
