@@ -515,6 +515,7 @@ def openapi_spec() -> dict[str, Any]:
                                 "gas_cap": U64,
                                 "capped": {"type": "boolean"},
                                 "refused": {"type": "string", "nullable": True},
+                                "code": {"type": "string", "nullable": True},
                                 "receipt": {**SCHEMAS["Receipt"], "nullable": True},
                             },
                             ["outcome", "signed", "capped", "refused", "receipt"],

@@ -233,18 +233,20 @@ def simulation_json(sim: Simulation, signed: bool) -> dict[str, Any]:
         "gas_cap": SIMULATE_MAX_GAS,
         "capped": capped,
         "refused": sim.refused,
+        "code": sim.reason,
         "receipt": None if receipt is None else receipt_json(receipt),
     }
 
 
-def _refusal_json(reason: str) -> dict[str, Any]:
+def _refusal_json(detail: str) -> dict[str, Any]:
     return {
         "outcome": "refused",
         "hash": None,
         "signed": False,
         "gas_cap": SIMULATE_MAX_GAS,
         "capped": False,
-        "refused": reason,
+        "refused": detail,
+        "code": "refused",
         "receipt": None,
     }
 

@@ -80,12 +80,15 @@ class Simulation:
         env: the transaction simulated.
         receipt: the receipt it would get, or None when it would be refused.
         refused: why a node would refuse it (it could not be in a block), else None.
+        reason: the refusal's code, as admission answers it (``refused``,
+            ``permission_denied``, ``unknown_target``, ``invalid_args``, ...), else None.
     """
 
     height: int
     env: TxEnvelope
     receipt: Receipt | None
     refused: str | None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +319,11 @@ class Chain:
         committed = nonce_of(env.sender_address)
         if nonce > committed + gap:  # the mempool would refuse it
             return Simulation(
-                height, env, None, f"nonce {nonce} is more than {gap} ahead of {committed}"
+                height,
+                env,
+                None,
+                f"nonce {nonce} is more than {gap} ahead of {committed}",
+                "refused",
             )
         header = self.ledger.header(height) if height > 0 else None
         if header is not None and time_ms <= header.time_ms:
@@ -324,7 +331,7 @@ class Chain:
         try:
             receipt = self.executor.simulate(read, env, height + 1, time_ms, gas_cap=gas_cap)
         except InvalidTransaction as exc:
-            return Simulation(height, env, None, str(exc))
+            return Simulation(height, env, None, str(exc), exc.reason)
         return Simulation(height, env, receipt, None)
 
     # ADMISSION

@@ -41,6 +41,7 @@ from typing import Protocol
 from msgspec import Struct
 
 from xinlian.codec import CodecError, decode, encode
+from xinlian.storage import StorageError
 from xinlian.types.ints import U64
 
 log = logging.getLogger("xinlian.signer")
@@ -70,7 +71,7 @@ class SignedRecord(Struct, array_like=True, frozen=True):
         return (self.height, self.round, self.step)
 
 
-class SignLogError(Exception):
+class SignLogError(StorageError):
     """The signing record cannot be written (the disk refused): nothing may be signed."""
 
 

@@ -163,6 +163,9 @@ class Simulation:
             its outcome under the real limit is unknown.
         refused: why a node would refuse it, else None.
         receipt: the receipt it would get, else None.
+        code: the refusal's code as admission answers it (``permission_denied``,
+            ``unknown_target``, ``invalid_args``, ``args_too_large``, ``refused``, ...),
+            else None.
     """
 
     outcome: str
@@ -175,6 +178,7 @@ class Simulation:
     capped: bool
     refused: str | None
     receipt: ReceiptInfo | None
+    code: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -202,6 +206,7 @@ class Simulation:
             "gas_limit": self.gas_limit,
             "capped": self.capped,
             "refused": self.refused,
+            "code": self.code,
             "receipt": None if self.receipt is None else self.receipt.to_json(),
         }
 

@@ -244,6 +244,7 @@ def parse_simulation(body: Any) -> Simulation:
         capped=doc.get("capped") is True,
         refused=None if refused is None else _str(refused, f"{p}.refused"),
         receipt=info,
+        code=_opt(doc, "code", _str, p),
     )
 
 

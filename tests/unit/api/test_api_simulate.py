@@ -112,58 +112,55 @@ def test_an_unsigned_call_by_address_or_key(live_node: Any, keys: dict[str, Any]
 
 
 @pytest.mark.parametrize(
-    ("key", "body", "outcome", "status", "words"),
+    ("key", "body", "code", "words"),
     [
-        ("org1-writer", {"target": "nope", "method": "put"}, "failed", 5, "unknown target"),
-        ("org1-writer", {"target": "kv", "method": "nope"}, "failed", 5, "no method 'nope'"),
+        ("org1-writer", {"target": "nope", "method": "put"}, "unknown_target", "unknown target"),
+        ("org1-writer", {"target": "kv", "method": "nope"}, "unknown_target", "no method 'nope'"),
         (
             "org1-writer",
             {"target": "kv", "method": "put", "args": {"key": 7, "value": "x"}},
-            "failed",
-            4,
+            "invalid_args",
             "bad arguments for kv.put",
         ),
         (
             "org1-reader",
             {"target": "kv", "method": "put", "args": {"key": "k", "value": "x"}},
-            "failed",
-            3,
+            "permission_denied",
             "lacks role 'writer'",
-        ),
-        (
-            "developer",
-            {
-                "target": "contracts",
-                "method": "deploy",
-                "args": {
-                    "source": "from contract import export\n\n@export\ndef f() -> int:\n"
-                    "    return 1.5\n",
-                    "init": {},
-                    "upgrade_policy": "immutable",
-                },
-                "gas_limit": 5_000_000,
-            },
-            "failed",
-            4,
-            "line 5: floats are not allowed",
         ),
     ],
 )
-def test_mistakes_are_reported_before_they_cost_a_block(
-    live_node: Any,
-    keys: dict[str, Any],
-    key: str,
-    body: dict[str, Any],
-    outcome: str,
-    status: int,
-    words: str,
+def test_what_admission_refuses_is_refused_with_its_code(
+    live_node: Any, keys: dict[str, Any], key: str, body: dict[str, Any], code: str, words: str
 ) -> None:
     kp = keys[key]
-    code, _, doc = call(live_node.url, "POST", PATH, {**body, "sender": kp.public_key.hex()})
-    assert code == 200, doc
-    assert doc["outcome"] == outcome
-    assert doc["receipt"]["status"] == status
-    assert words in doc["receipt"]["error"]
+    status, _, doc = call(live_node.url, "POST", PATH, {**body, "sender": kp.public_key.hex()})
+    assert status == 200, doc
+    assert (doc["outcome"], doc["code"], doc["receipt"]) == ("refused", code, None)
+    assert words in doc["refused"]
+
+
+def test_a_call_that_fails_when_it_runs_reports_its_receipt(
+    live_node: Any, keys: dict[str, Any]
+) -> None:
+    """The checker refuses a contract only when deploy runs: a failed receipt, before it
+    costs a block."""
+    body = {
+        "target": "contracts",
+        "method": "deploy",
+        "args": {
+            "source": "from contract import export\n\n@export\ndef f() -> int:\n    return 1.5\n",
+            "init": {},
+            "upgrade_policy": "immutable",
+        },
+        "gas_limit": 5_000_000,
+    }
+    kp = keys["developer"]
+    status, _, doc = call(live_node.url, "POST", PATH, {**body, "sender": kp.public_key.hex()})
+    assert status == 200, doc
+    assert (doc["outcome"], doc["code"]) == ("failed", None)
+    assert doc["receipt"]["status"] == 4
+    assert "line 5: floats are not allowed" in doc["receipt"]["error"]
 
 
 def test_refusals_name_the_reason(live_node: Any, keys: dict[str, Any]) -> None:

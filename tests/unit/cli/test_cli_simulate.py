@@ -83,7 +83,7 @@ def test_tx_simulate_reports_failures_with_exit_status_1(net: tuple[str, Path]) 
     url, root = net
     reader = root / "keys" / "org1-reader.key"
     out = _run("tx", "simulate", "--key", str(reader), *PUT, "--url", url, code=1).output
-    assert "would fail" in out and "PERMISSION_DENIED" in out and "lacks role 'writer'" in out
+    assert "would be refused" in out and "lacks role 'writer'" in out
     stranger = "00" * 20
     out = _run("tx", "simulate", "--sender", stranger, *PUT, "--url", url, code=1).output
     assert "would be refused" in out and f"unknown sender {stranger}" in out
@@ -100,11 +100,11 @@ def test_send_refuses_locally_and_spends_no_block(net: tuple[str, Path]) -> None
     refused = _run("tx", "send", "--key", str(reader), *PUT, "--url", url, code=1)
     lines = refused.output.strip().splitlines()
     assert lines[-1].startswith("error: not sent: the simulation says it would fail: ")
-    assert "PERMISSION_DENIED" in lines[-1] and "--no-simulate" in lines[-1]
+    assert "lacks role 'writer'" in lines[-1] and "--no-simulate" in lines[-1]
     assert _nonce(url, reader) == before  # nothing reached the chain
     forced = _run("tx", "send", "--key", str(reader), *PUT, "--no-simulate", "--url", url, code=1)
-    assert "error: the transaction failed" in forced.output
-    assert _nonce(url, reader) == before + 1  # without simulation the mistake cost a block
+    assert "error: permission_denied" in forced.output
+    assert _nonce(url, reader) == before  # admission refuses it too: no block is spent
     writer = root / "keys" / "org1-writer.key"
     sent = json.loads(_run("tx", "send", "--key", str(writer), *PUT, "--url", url, "--json").stdout)
     assert sent["status"] == "committed" and sent["receipt"]["status"] == "OK"

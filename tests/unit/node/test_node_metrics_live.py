@@ -60,7 +60,7 @@ def test_every_advertised_metric_moves_under_load(live_node: Any) -> None:
     before = scrape(url)
     gapped = Signer.from_file(keys / "org3-writer.key")
     writer = Signer.from_file(keys / "org2-writer.key")
-    reader = Signer.from_file(keys / "org2-reader.key")
+    developer = Signer.from_file(keys / "developer.key")
     with Client(url, key=gapped, timeout=30) as c:
         nonce = c.account(gapped.address).nonce
         # A nonce one ahead waits in the mempool until the gap is filled.
@@ -85,8 +85,16 @@ def test_every_advertised_metric_moves_under_load(live_node: Any) -> None:
                 timeout=60,
             )
             assert all(r.ok for r in results)
-        with Client(url, key=reader, timeout=30) as rd:
-            failed = rd.send("kv", "put", {"key": "metrics/denied", "value": "x"}, timeout=60)
+        # A call admission cannot judge: the contract checker refuses it when it runs.
+        with Client(url, key=developer, timeout=30) as dev:
+            source = "from contract import export\n\n@export\ndef f() -> int:\n    return 1.5\n"
+            failed = dev.send(
+                "contracts",
+                "deploy",
+                {"source": source, "init": {}, "upgrade_policy": "immutable"},
+                gas_limit=5_000_000,
+                timeout=60,
+            )
             assert failed.receipt is not None and not failed.receipt.ok
         gap = c.send("kv", "put", {"key": "metrics/gap", "value": "0"}, timeout=60)
         assert gap.nonce == nonce

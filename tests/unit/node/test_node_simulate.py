@@ -74,8 +74,10 @@ def test_simulation_changes_nothing_and_matches_the_block(net: Net) -> None:
 
 
 def test_failures_and_refusals_are_reported(net: Net) -> None:
+    # What admission would refuse, simulation refuses with the same code.
     sim = net.chain.simulate(net.env(0, method="nope"), 5_000)
-    assert sim.receipt is not None and sim.receipt.status == TxStatus.UNKNOWN_TARGET
+    assert sim.receipt is None and sim.reason == "unknown_target"
+    assert sim.refused is not None and "no method 'nope'" in sim.refused
     net.chain.mempool.add(net.env(0))
     net.produce()
     used = net.chain.simulate(net.env(0), 5_000)

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from xinlian.sdk import AsyncClient, Client, Signer, XinlianError
-from xinlian.types import TxStatus
 
 
 def _signer(live_node: Any, name: str) -> Signer:
@@ -37,9 +36,9 @@ def test_simulate_without_a_key(live_node: Any) -> None:
         assert by_address.ok and not by_address.signed
         assert by_key.receipt == by_address.receipt
         denied = c.simulate("kv", "put", {"key": "a", "value": "b"}, sender=reader.address)
-        assert not denied.ok and denied.outcome == "failed"
-        assert denied.receipt is not None and denied.receipt.status == TxStatus.PERMISSION_DENIED
-        assert denied.reason.startswith("PERMISSION_DENIED: ")
+        assert not denied.ok and denied.outcome == "refused" and denied.receipt is None
+        assert denied.code == "permission_denied"
+        assert "lacks role 'writer' for kv.put" in denied.reason
         refused = c.simulate("kv", "put", {}, sender="00" * 20)
         assert refused.outcome == "refused" and refused.receipt is None
         assert refused.reason.startswith("a node would refuse it: unknown sender")
@@ -58,8 +57,8 @@ def test_the_async_client_simulates_too(live_node: Any) -> None:
 
     signed, unsigned = asyncio.run(run())
     for sim in (signed, unsigned):
-        assert sim.outcome == "failed" and sim.receipt is not None
-        assert sim.receipt.status == TxStatus.UNKNOWN_TARGET
+        assert sim.outcome == "refused" and sim.receipt is None
+        assert sim.code == "unknown_target"
         assert "no method 'nope'" in sim.reason
 
 

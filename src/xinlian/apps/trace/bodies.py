@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from xinlian.apps.base import AppError
 from xinlian.storage import KVStore, WriteBatch
 
 BODY_PREFIX = b"T/"
@@ -35,7 +36,7 @@ DAY_MS = 86_400_000
 PURGE_BATCH = 10_000
 
 
-class QuotaExceeded(Exception):  # noqa: N818 - reads as the condition it reports
+class QuotaExceeded(AppError):  # noqa: N818 - reads as the condition it reports
     """A write that would take an account or organisation over its daily quota."""
 
     def __init__(self, message: str, retry_after_s: int) -> None:
