@@ -37,14 +37,12 @@ _BINOPS: dict[type[ast.operator], str] = {
     ast.LShift: "lshift",
     ast.Mod: "mod",
     ast.BitOr: "or",
-}
-_ALLOPS: dict[type[ast.operator], str] = {
-    **_BINOPS,
     ast.FloorDiv: "floordiv",
     ast.RShift: "rshift",
     ast.BitAnd: "and",
     ast.BitXor: "xor",
 }
+_ALLOPS = _BINOPS
 _CMPOPS: dict[type[ast.cmpop], str] = {
     ast.Eq: "eq",
     ast.NotEq: "ne",
@@ -65,15 +63,20 @@ def _small_int(node: ast.expr) -> bool:
 
 
 def _scalar_literal(node: ast.expr) -> bool:
-    """A literal compared with anything cannot recurse into nested containers."""
-    return isinstance(node, ast.Constant) and (
-        node.value is None or type(node.value) in (int, str, bytes, bool)
-    )
+    """A short literal compared with anything cannot recurse into nested containers, and
+    costs at most its own (short) length to compare."""
+    if not isinstance(node, ast.Constant):
+        return False
+    value = node.value
+    if isinstance(value, str | bytes):
+        return len(value) <= 64
+    return value is None or type(value) in (int, bool)
 
 
 # Operators that need no helper when the right operand is a small int literal: the result
-# is an int at most a bit longer, or a TypeError ('%' formatting of one small int is bounded).
-_SAFE_WITH_SMALL_INT = (ast.Add, ast.Sub, ast.Mod)
+# is an int at most a bit longer, or a TypeError ('%' formatting of one small int is bounded),
+# and the work is linear in the left operand (at most 4,096 bits).
+_SAFE_WITH_SMALL_INT = (ast.Add, ast.Sub, ast.Mod, ast.FloorDiv, ast.RShift, ast.BitAnd)
 
 
 def _name(name: str) -> ast.Name:
@@ -257,8 +260,16 @@ class _Instrumenter(ast.NodeTransformer):
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         self.generic_visit(node)
-        if isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Slice):
-            return _call("_xs", node)  # a slice copies: charge by its size
+        if isinstance(node.ctx, ast.Load):
+            if isinstance(node.slice, ast.Slice):
+                return _call("_xs", node)  # a slice copies: charge by its size
+            return _call("_xgi", node.value, node.slice)  # a dict lookup hashes and compares
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.expr:
+        # Keys go through _xk: only key types whose hashes cannot be chosen to collide.
+        node.keys = [None if k is None else _call("_xk", self.visit(k)) for k in node.keys]
+        node.values = [self.visit(v) for v in node.values]
         return node
 
     def visit_Delete(self, node: ast.Delete) -> list[ast.stmt]:
@@ -298,7 +309,8 @@ class _Instrumenter(ast.NodeTransformer):
             gen.iter = _call("_xit", self.visit(gen.iter), ast.Constant(per_item))
             gen.ifs = [self.visit(c) for c in gen.ifs]
         if isinstance(node, ast.DictComp):
-            node.key, node.value = self.visit(node.key), self.visit(node.value)
+            node.key = _call("_xk", self.visit(node.key))
+            node.value = self.visit(node.value)
         else:
             node.elt = self.visit(node.elt)
 
