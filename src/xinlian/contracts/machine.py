@@ -548,6 +548,7 @@ class Machine:
 
     def fmt(self, value: Any, conversion: int) -> str:
         """An f-string value: data only (printing a function would leak an address)."""
+        self._charge(CGAS.method)
         size = self.deep(value)
         if type(value) is int and size > 24:  # decimal conversion is quadratic
             self._charge((size * size) >> 12)
