@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +87,7 @@ WORKLOADS: list[tuple[str, str, int]] = [
         "    c = a * a\n    d = c // b\n    e = c % (b + i)\n    t += d & 1\nreturn t",
         5_000,
     ),
-    ("bigint-pow", "t = 0\nfor i in range(n):\n    t += (3 + i) ** 2580 & 1\nreturn t", 3_000),
+    ("bigint-pow", "t = 0\nfor i in range(n):\n    t += (2 + i % 3) ** 2040 & 1\nreturn t", 3_000),
     (
         "bigint-to-text",
         "a = 3 ** 2580\nt = 0\nfor i in range(n):\n    t += len(str(a))\nreturn t",
@@ -96,7 +95,7 @@ WORKLOADS: list[tuple[str, str, int]] = [
     ),
     (
         "text-to-bigint",
-        "s = '9' * 4200\nt = 0\nfor i in range(n):\n    t += int(s) & 1\nreturn t",
+        "s = '9' * 1230\nt = 0\nfor i in range(n):\n    t += int(s) & 1\nreturn t",
         500,
     ),
     (
@@ -264,8 +263,6 @@ def main() -> None:
         if ratio > worst[0]:
             worst = (ratio, name)
     print(f"\nworst: {worst[0]:.4f} µs of CPU per gas ({worst[1]})")
-    started = time.process_time()
-    del started
 
 
 if __name__ == "__main__":
