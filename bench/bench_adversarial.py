@@ -180,6 +180,28 @@ WORKLOADS: list[tuple[str, str, int]] = [
     ),
     ("recursion-error", "return dive(n)", 60),
     (
+        "bigints-in-list-to-text",
+        "xs = [3 ** 2580] * 190\nt = 0\nfor i in range(n):\n    t += len(str(xs))\nreturn t",
+        30,
+    ),
+    (
+        "int-in-bytes",
+        "b = bytes(200000)\nt = 0\nfor i in range(n):\n    t += int(255 in b)\nreturn t",
+        2_000,
+    ),
+    (
+        "dict-merge-long-keys",
+        "k = 'a' * 200000\nd = {k: 1}\ne = {k[:-1] + 'a': 2}\nt = 0\nfor i in range(n):\n"
+        "    t += len(d | e)\n    d.update(e)\nreturn t",
+        2_000,
+    ),
+    (
+        "membership-in-generator",
+        "b = 'a' * 50000\nxs = [b[:-1] + 'b'] * 500\nt = 0\nfor i in range(n):\n"
+        "    t += int(b in (x for x in xs))\nreturn t",
+        20,
+    ),
+    (
         "max-min-long-items",
         "xs = ['a' * 5000 + str(i) for i in range(500)]\nt = 0\nfor i in range(n):\n"
         "    t += len(max(xs)) + len(min(xs))\nreturn t",

@@ -120,6 +120,7 @@ class Machine:
             return _scalar_size(value)
         stack: list[tuple[Any, int]] = [(value, 1)]
         size = 0
+        convert = 0  # big ints print in quadratic time
         while stack:
             item, depth = stack.pop()
             if depth > MAX_NESTING:
@@ -129,19 +130,28 @@ class Machine:
             size += 2 + 2 * len(item)
             if type(item) is dict:
                 for key, child in children:
-                    size += _scalar_size(key)
+                    if type(key) is tuple:
+                        size += 2 + sum(_scalar_size(k) + 2 for k in key)
+                    else:
+                        size += _scalar_size(key)
                     if type(child) in _CONTAINERS:
                         stack.append((child, depth + 1))
                     else:
-                        size += _scalar_size(child)
+                        one = _scalar_size(child)
+                        size += one
+                        if one > 24 and type(child) is int:
+                            convert += one * one
             else:
                 for child in children:
                     if type(child) in _CONTAINERS:
                         stack.append((child, depth + 1))
                     else:
-                        size += _scalar_size(child)
+                        one = _scalar_size(child)
+                        size += one
+                        if one > 24 and type(child) is int:
+                            convert += one * one
         # Comparing, printing or sorting the value touches every byte of it once.
-        self._charge(size >> 6)
+        self._charge((size >> 6) + (convert >> 12))
         return size
 
     def tup(self, value: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -269,8 +279,20 @@ class Machine:
         return self.s(a % b)
 
     def bor(self, a: Any, b: Any) -> Any:
-        """``a | b`` (ints, dict merge)."""
+        """``a | b`` (ints, dict merge: each key of ``b`` is looked up in the copy of ``a``)."""
+        if type(b) is dict:
+            self.merge_cost(b)
         return self.s(a | b)
+
+    def merge_cost(self, other: dict[Any, Any]) -> None:
+        """Charge merging ``other`` into a dict: each key hashed and compared once."""
+        size = 0
+        for key in other:
+            if type(key) is str or type(key) is bytes:
+                size += len(key)
+            elif type(key) is tuple:
+                size += self.compare_weight(key) << 6
+        self._charge(len(other) + (size >> 4))
 
     def iadd(self, a: Any, b: Any) -> Any:
         """``a += b``: lists extend in place."""
@@ -347,14 +369,17 @@ class Machine:
         if tb is str or tb is bytes:
             if type(a) is tb:
                 self._charge(search_cost(len(b), len(a)))
+            else:  # an int in bytes: a scan
+                self._charge(len(b) >> 4)
             return a in b
         if tb is range:
             return type(a) in _INTLIKE and a in b
         if tb in (list, tuple):
             self._charge(len(b) * self.compare_weight(a))
             return a in b
-        self.deep(a)
-        return a in self.items(b)
+        values = self.items(b)
+        self._charge(len(values) * self.compare_weight(a))
+        return a in values
 
     def cnotin(self, a: Any, b: Any) -> bool:
         """``a not in b``."""
@@ -672,7 +697,7 @@ def _guard_update(m: Machine, obj: Any, args: tuple[Any, ...]) -> tuple[Any, ...
         other = dict(m.items(other))
         for key in other:
             m.k(key)
-    m.s(other)
+    m.merge_cost(other)
     if len(obj) + len(other) > MAX_ITEMS:
         raise fault(f"dict would exceed the {MAX_ITEMS}-item limit")
     return (other,)

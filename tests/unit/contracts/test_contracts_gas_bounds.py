@@ -205,3 +205,41 @@ def test_cpu_time_is_bounded_by_gas(cw: Any, case: str, body: str, n: int) -> No
     assert receipt.status in (TxStatus.OK, TxStatus.OUT_OF_GAS, TxStatus.FAILED), receipt.error
     # 10 ms of slack covers the transaction's fixed work (signature-free execution path).
     assert cpu * 1e6 <= BOUND_US_PER_GAS * gas + 10_000, (case, gas, cpu)
+
+
+# THE INVARIANT, COUNTED: interpreter instructions per gas (exact, cannot flake)
+
+#: Bytecode instructions the interpreter may run per gas (contract code and the runtime's
+#: helpers together). Ordinary code runs about 12, the worst workload of
+#: bench/bench_adversarial.py about 20: a helper that loops without charging shows here.
+MAX_OPCODES_PER_GAS = 40
+
+
+def _count_opcodes(cw: Any, env: Any) -> tuple[Any, int]:
+    import sys
+
+    count = 0
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            count += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        (receipt,) = cw.run([env]).receipts
+    finally:
+        sys.settrace(None)
+    return receipt, count
+
+
+@pytest.mark.parametrize(("case", "body", "n"), ADVERSARIAL, ids=[c[0] for c in ADVERSARIAL])
+def test_interpreter_work_is_bounded_by_gas(cw: Any, case: str, body: str, n: int) -> None:
+    address = cw.deploy(_source(body))
+    env = cw.tx("dev_a", address, "run", {"n": max(1, n // 10)}, gas_limit=3_000_000)
+    receipt, opcodes = _count_opcodes(cw, env)
+    assert receipt.status in (TxStatus.OK, TxStatus.OUT_OF_GAS, TxStatus.FAILED), receipt.error
+    # The whole transaction is traced (admission, encoding, receipts): a fixed 20,000 covers it.
+    assert opcodes <= MAX_OPCODES_PER_GAS * receipt.gas_used + 20_000, (case, opcodes)
