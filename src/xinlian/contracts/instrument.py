@@ -8,15 +8,18 @@ What is rewritten (helpers are named ``_x*``, which contract source can never na
   pass through a block, or one loop iteration, costs the same on every node and version;
 * every function body becomes ``_xenter(n); try: body finally: _xleave()``: a call costs
   ``call + n`` and the contract call depth is bounded;
-* ``+ - * ** << % |`` go through helpers that refuse results beyond the size limits
-  *before* computing them where the size is predictable (``**``, ``*``, ``<<``), except
-  ``+ - %`` with a small int literal on the right (their result cannot grow fast);
+* arithmetic goes through helpers that refuse results beyond the size limits *before*
+  computing them where the size is predictable (``**``, ``*``, ``<<``) and charge big
+  integers by their sizes (``* // % divmod``), except ``+ - // >> &`` with a small int
+  literal on the right (their result cannot grow and their work is linear);
 * comparisons go through helpers that bound the nesting of compared containers, except
   ``== != < <= > >=`` with a literal int, str, bytes, bool or None on either side;
 * method calls ``x.m(...)`` become ``_xm(x, "m", ...)``, which guards the few methods that
   can grow or explode values (``join``, ``replace``, ``extend``, ...) and charges per call;
-* ``x[k] = v`` and ``x[k] op= v`` go through helpers that bound container sizes;
-  slices are charged by the size of the copy, ``del x[k]`` by the items it moves;
+* ``x[k]``, ``x[k] = v``, ``x[k] op= v`` and ``del x[k]`` go through helpers that charge
+  dict lookups by key size and bound container sizes; keys entering a dict (``d[k] = v``,
+  displays, comprehensions) go through ``_xk``, which admits only key types whose hashes
+  contracts cannot choose; slices are charged by the size of the copy;
 * comprehension iterables are wrapped to charge per item; tuple displays and f-string
   values are checked; annotations, decorators and ``from contract import`` are removed.
 """
@@ -74,9 +77,9 @@ def _scalar_literal(node: ast.expr) -> bool:
 
 
 # Operators that need no helper when the right operand is a small int literal: the result
-# is an int at most a bit longer, or a TypeError ('%' formatting of one small int is bounded),
-# and the work is linear in the left operand (at most 4,096 bits).
-_SAFE_WITH_SMALL_INT = (ast.Add, ast.Sub, ast.Mod, ast.FloorDiv, ast.RShift, ast.BitAnd)
+# is an int at most a bit longer or a TypeError, and the work is linear in the left operand
+# (at most 4,096 bits). Not '%': 'text % 5' formats, and '%0999999999d' % 5 is a gigabyte.
+_SAFE_WITH_SMALL_INT = (ast.Add, ast.Sub, ast.FloorDiv, ast.RShift, ast.BitAnd)
 
 
 def _name(name: str) -> ast.Name:

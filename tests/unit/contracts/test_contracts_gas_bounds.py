@@ -243,3 +243,12 @@ def test_interpreter_work_is_bounded_by_gas(cw: Any, case: str, body: str, n: in
     assert receipt.status in (TxStatus.OK, TxStatus.OUT_OF_GAS, TxStatus.FAILED), receipt.error
     # The whole transaction is traced (admission, encoding, receipts): a fixed 20,000 covers it.
     assert opcodes <= MAX_OPCODES_PER_GAS * receipt.gas_used + 20_000, (case, opcodes)
+
+
+def test_percent_formatting_with_a_small_int_literal_is_refused(cw: Any) -> None:
+    # 'text % 5' skipped the guard (a small int literal on the right), so a width in the
+    # text allocated without bound: '%0999999999d' % 5 is a gigabyte.
+    for body in ["s = '%0200000d'\nreturn len(s % 5)", "s = b'%0200000d'\ns %= 5\nreturn len(s)"]:
+        receipt, _, _ = _run(cw, body, 0)
+        assert receipt.status == TxStatus.FAILED, receipt
+        assert "'%' formatting is not allowed" in receipt.error
