@@ -514,11 +514,13 @@ class Machine:
             raise fault(f"{t.__name__} exceeds the {MAX_ITEMS}-item limit")
         if t is dict:
             if name == "items":
-                return [self.tup(pair) for pair in self.items(result)]
+                self._charge(2 * len(obj) * CGAS.item)
+                return [self.tup(pair) for pair in result]
             if name in ("keys", "values"):
                 # Lists, not views: views compare and combine as sets ('d.keys() | e.keys()'
                 # is a set, iterated in hash order), which contracts must not see.
-                return list(self.items(result))
+                self._charge(len(obj) * CGAS.item)
+                return list(result)
         return self.s(result)
 
     def _method_cost(self, t: type, obj: Any, name: str, args: tuple[Any, ...]) -> None:
@@ -986,7 +988,9 @@ def builtins(machine: Machine) -> dict[str, Any]:
 
     def total(values: Any, start: Any = 0) -> Any:
         acc = start
-        for value in m.items(values):
+        values = m.items(values)
+        m.g(len(values))  # one addition per item, beyond reading it
+        for value in values:
             acc = m.add(acc, value)
         return acc
 
@@ -1034,14 +1038,14 @@ def builtins(machine: Machine) -> dict[str, Any]:
         if isinstance(values, HostObject):
             raise fault("storage objects cannot be iterated")
         for i, value in enumerate(values, start):
-            m.g(1)
+            m.g(3)  # the pair, its check and this generator's own step
             yield m.tup((i, value))
 
     def zipped(*iterables: Any) -> Iterator[tuple[Any, ...]]:
         if any(isinstance(it, HostObject) for it in iterables):
             raise fault("storage objects cannot be iterated")
         for row in zip(*iterables, strict=False):
-            m.g(1)
+            m.g(1 + len(iterables))
             yield m.tup(row)
 
     def backwards(values: Any) -> Iterator[Any]:
