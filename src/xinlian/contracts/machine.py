@@ -620,7 +620,7 @@ def search_cost(n: int, m: int, reverse: bool = False) -> int:
 def _scalar_size(value: Any) -> int:
     t = type(value)
     if t is str:
-        return 6 * len(value) + 2  # worst case of repr/ascii escapes
+        return 10 * len(value) + 2  # worst case of repr/ascii escapes (\U0001f600)
     if t is bytes:
         return 4 * len(value) + 3
     if t is int:
