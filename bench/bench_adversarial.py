@@ -41,6 +41,20 @@ WORKLOADS: list[tuple[str, str, int]] = [
         20_000,
     ),
     (
+        "tuple-look-alike-keys",
+        "v = ['\\x00\\x01\\x01\\x00', '\\u0100\\u0001', '\\U00010100']\n"
+        "d = {}\nfor i in range(n):\n"
+        "    d[(v[i % 3], v[i // 3 % 3], v[i // 9 % 3], v[i // 27 % 3], v[i // 81 % 3],"
+        " v[i // 243 % 3], v[i // 729 % 3], v[i // 2187 % 3])] = i\nreturn len(d)",
+        6561,
+    ),
+    (
+        "str-bytes-look-alike-keys",
+        "d = {}\nfor i in range(n):\n    s = str(i)\n    d[s] = i\n    d[s.encode()] = i\n"
+        "return len(d)",
+        30_000,
+    ),
+    (
         "int-probe-in-str-dict",
         f"d = {{str(i): i for i in range(5000)}}\nc = 0\nfor i in range(n):\n"
         f"    if i * {M61} in d:\n        c += 1\nreturn c",

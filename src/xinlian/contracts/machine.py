@@ -399,33 +399,26 @@ class Machine:
     def k(self, key: Any) -> Any:
         """A key about to be stored in a dict (display, comprehension, ``d[k] = v``, ...).
 
-        Only keys whose hash a contract cannot predict may enter a dict: ``str`` and
-        ``bytes`` (hashed by the interpreter with its per-process secret seed), tuples of
-        1-8 of them, and ``bool`` / ``None`` (three values, too few to collide). ``int``
-        hashes are the value modulo 2**61-1 and tuple hashes combine item hashes
-        deterministically, so such keys could be chosen to collide and make every dict
-        operation scan the whole table.
+        Only keys whose hash a contract cannot predict or repeat may enter a dict: ``str``
+        and ``bytes`` (hashed by the interpreter with its per-process secret seed), and
+        ``bool`` / ``None`` (three values, too few to collide). ``int`` hashes are the
+        value modulo 2**61-1, so int keys could be chosen to collide and make every dict
+        operation scan the whole table. Tuples are refused too: a tuple's hash mixes its
+        items' hashes, and distinct items can share one (``'ab'`` and ``b'ab'``; a str
+        stored one, two or four bytes per character hashes its raw buffer), so 8-item
+        tuples of such look-alikes give 3**8 distinct keys with a single hash, secret seed
+        or not. At most four str/bytes values share a hash: harmless.
         """
         t = type(key)
         if t is str or t is bytes:
             if len(key) > 64:
                 self._charge(len(key) >> 4)
             return key
-        if t is tuple and 0 < len(key) <= 8:
-            size = 0
-            for item in key:
-                ti = type(item)
-                if ti is not str and ti is not bytes:
-                    break
-                size += len(item)
-            else:
-                self._charge(len(key) + (size >> 4))
-                return key
-        elif key is None or t is bool:
+        if key is None or t is bool:
             return key
         raise fault(
-            "dict keys are str, bytes, bool, None or a tuple of 1-8 str/bytes "
-            f"(not {_type_name(key)}): use str(k) for numbers"
+            f"dict keys are str, bytes, bool or None (not {_type_name(key)}): "
+            "use str(k) for numbers and a joined str for several parts"
         )
 
     def key_cost(self, key: Any) -> None:
