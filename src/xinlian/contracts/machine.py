@@ -91,24 +91,25 @@ class Machine:
 
     def s(self, value: Any) -> Any:
         """Check the size of a produced value and charge for it; return it."""
+        # Charged before the limits are checked: the value was built either way.
         t = type(value)
         if t is int:
             bits = value.bit_length()
             if bits > 64:
+                self._charge((bits >> 6) * CGAS.int_word)
                 if bits > MAX_INT_BITS:
                     raise fault(f"integer of {bits} bits exceeds the {MAX_INT_BITS}-bit limit")
-                self._charge((bits >> 6) * CGAS.int_word)
         elif t is str or t is bytes:
             n = len(value)
             if n > 64:
+                self._charge((n >> 4) * CGAS.byte)
                 if n > MAX_BYTES:
                     raise fault(f"{t.__name__} of {n} items exceeds the {MAX_BYTES} limit")
-                self._charge((n >> 4) * CGAS.byte)
         elif t is list or t is dict or t is tuple:
             n = len(value)
+            self._charge(n * CGAS.item)
             if n > MAX_ITEMS:
                 raise fault(f"{t.__name__} of {n} items exceeds the {MAX_ITEMS}-item limit")
-            self._charge(n * CGAS.item)
         return value
 
     def deep(self, value: Any) -> int:
