@@ -26,7 +26,7 @@ T = TypeVar("T")
 #: Python thread run at a time, so more threads would only queue inside the interpreter.
 QUERY_WORKERS = 2
 #: Queries admitted beyond the running ones (waiting for a thread).
-QUERY_QUEUE = 6
+QUERY_QUEUE = 30
 
 
 class QueryPool:
