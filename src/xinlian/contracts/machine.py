@@ -973,6 +973,7 @@ def builtins(machine: Machine) -> dict[str, Any]:
 
     def is_instance(value: Any, kinds: Any) -> bool:
         wanted = kinds if type(kinds) is tuple else (kinds,)
+        m.g(len(wanted))  # a tuple of kinds is checked one by one, here and in C
         real: list[type] = []
         for kind in wanted:
             if not isinstance(kind, SafeType):

@@ -135,6 +135,17 @@ def test_gas_grows_with_the_work(cw: Any, case: str, body: str) -> None:
     assert large_gas - base > 3 * (small_gas - base) > 0, (base, small_gas, large_gas)
 
 
+def test_isinstance_pays_for_each_kind_it_checks(cw: Any) -> None:
+    # isinstance(x, tuple([int] * 10000)) looped over 10,000 kinds in Python for free.
+    body = (
+        "t = tuple([int] * 10000)\nc = 0\nfor i in range(n):\n"
+        "    c += int(isinstance('x', t))\nreturn c"
+    )
+    _, once, _ = _run(cw, body, 1)
+    _, many, _ = _run(cw, body, 21)
+    assert many - once >= 20 * 10000, (once, many)
+
+
 def test_quadratic_searches_cost_quadratic_gas(cw: Any) -> None:
     body = "hay = 'a' * 20000\nreturn hay.rfind('ab' + 'a' * n)"
     _, short, _ = _run(cw, body, 100)
