@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from xinlian.api.problems import bad_request, not_found
+from xinlian.api.queries import QUERIES
 from xinlian.api.request import NODE, int_param, json_body, json_response
 from xinlian.codec import CodecError, encode_args, to_builtins
 from xinlian.contracts import NAME, ContractMeta, is_contract_address
@@ -73,7 +74,11 @@ async def query_contract(request: web.Request) -> web.Response:
     method, args = doc.get("method"), doc.get("args", {})
     if not isinstance(method, str) or not isinstance(args, dict):
         raise bad_request('body must be {"method": str, "args": {...}}', "bad_body")
-    return json_response({"result": to_builtins(_query(node, address, method, args))})
+
+    def run() -> Any:  # contract code: in a worker thread, never on the event loop
+        return to_builtins(_query(node, address, method, args))
+
+    return json_response({"result": await request.app[QUERIES].run(run)})
 
 
 async def contract_events(request: web.Request) -> web.Response:

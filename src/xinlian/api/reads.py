@@ -7,6 +7,7 @@ from aiohttp import web
 
 from xinlian import __version__
 from xinlian.api.problems import Problem, bad_request, not_found
+from xinlian.api.queries import QUERIES
 from xinlian.api.request import NODE, int_param, json_body, json_response, parse_hex
 from xinlian.api.spec import openapi_spec
 from xinlian.api.views import block_json, commit_json, header_json
@@ -173,11 +174,15 @@ async def query(request: web.Request) -> web.Response:
             raise bad_request(str(exc), "bad_args") from None
     else:
         raise bad_request("args must be hex of canonical args or a JSON object", "bad_args")
-    try:
-        result = request.app[NODE].chain.query(target, method, raw_args)
-    except QueryError as exc:
-        raise bad_request(str(exc), "bad_query") from None
-    return json_response({"result": to_builtins(result)})
+    chain = request.app[NODE].chain
+
+    def run() -> object:  # may run contract code: in a worker thread, not on the event loop
+        try:
+            return to_builtins(chain.query(target, method, raw_args))
+        except QueryError as exc:
+            raise bad_request(str(exc), "bad_query") from None
+
+    return json_response({"result": await request.app[QUERIES].run(run)})
 
 
 async def account(request: web.Request) -> web.Response:

@@ -29,6 +29,7 @@ from xinlian.api.limits import (
     raise_file_limit,
 )
 from xinlian.api.middleware import problem_middleware
+from xinlian.api.queries import install as install_queries
 from xinlian.api.ratelimit import RateLimiter
 from xinlian.api.reads import (
     account,
@@ -66,6 +67,7 @@ def create_app(node: Node) -> web.Application:
     app[NODE] = node
     app[LIMITER] = RateLimiter(node.config.api.rate_limit, node.config.api.rate_burst)
     app[TSA] = load_node_tsa(node)
+    install_queries(app)  # contract and app queries run in a bounded worker pool
     r = app.router
     r.add_get("/healthz", healthz)
     r.add_get("/readyz", readyz)

@@ -8,15 +8,18 @@ What is rewritten (helpers are named ``_x*``, which contract source can never na
   pass through a block, or one loop iteration, costs the same on every node and version;
 * every function body becomes ``_xenter(n); try: body finally: _xleave()``: a call costs
   ``call + n`` and the contract call depth is bounded;
-* ``+ - * ** << % |`` go through helpers that refuse results beyond the size limits
-  *before* computing them where the size is predictable (``**``, ``*``, ``<<``), except
-  ``+ - %`` with a small int literal on the right (their result cannot grow fast);
+* arithmetic goes through helpers that refuse results beyond the size limits *before*
+  computing them where the size is predictable (``**``, ``*``, ``<<``) and charge big
+  integers by their sizes (``* // % divmod``), except ``+ - // >> &`` with a small int
+  literal on the right (their result cannot grow and their work is linear);
 * comparisons go through helpers that bound the nesting of compared containers, except
   ``== != < <= > >=`` with a literal int, str, bytes, bool or None on either side;
 * method calls ``x.m(...)`` become ``_xm(x, "m", ...)``, which guards the few methods that
   can grow or explode values (``join``, ``replace``, ``extend``, ...) and charges per call;
-* ``x[k] = v`` and ``x[k] op= v`` go through helpers that bound container sizes;
-  slices are charged by the size of the copy, ``del x[k]`` by the items it moves;
+* ``x[k]``, ``x[k] = v``, ``x[k] op= v`` and ``del x[k]`` go through helpers that charge
+  dict lookups by key size and bound container sizes; keys entering a dict (``d[k] = v``,
+  displays, comprehensions) go through ``_xk``, which admits only key types whose hashes
+  contracts cannot choose; slices are charged by the size of the copy;
 * comprehension iterables are wrapped to charge per item; tuple displays and f-string
   values are checked; annotations, decorators and ``from contract import`` are removed.
 """
@@ -37,14 +40,12 @@ _BINOPS: dict[type[ast.operator], str] = {
     ast.LShift: "lshift",
     ast.Mod: "mod",
     ast.BitOr: "or",
-}
-_ALLOPS: dict[type[ast.operator], str] = {
-    **_BINOPS,
     ast.FloorDiv: "floordiv",
     ast.RShift: "rshift",
     ast.BitAnd: "and",
     ast.BitXor: "xor",
 }
+_ALLOPS = _BINOPS
 _CMPOPS: dict[type[ast.cmpop], str] = {
     ast.Eq: "eq",
     ast.NotEq: "ne",
@@ -65,15 +66,20 @@ def _small_int(node: ast.expr) -> bool:
 
 
 def _scalar_literal(node: ast.expr) -> bool:
-    """A literal compared with anything cannot recurse into nested containers."""
-    return isinstance(node, ast.Constant) and (
-        node.value is None or type(node.value) in (int, str, bytes, bool)
-    )
+    """A short literal compared with anything cannot recurse into nested containers, and
+    costs at most its own (short) length to compare."""
+    if not isinstance(node, ast.Constant):
+        return False
+    value = node.value
+    if isinstance(value, str | bytes):
+        return len(value) <= 64
+    return value is None or type(value) in (int, bool)
 
 
 # Operators that need no helper when the right operand is a small int literal: the result
-# is an int at most a bit longer, or a TypeError ('%' formatting of one small int is bounded).
-_SAFE_WITH_SMALL_INT = (ast.Add, ast.Sub, ast.Mod)
+# is an int at most a bit longer or a TypeError, and the work is linear in the left operand
+# (at most 4,096 bits). Not '%': 'text % 5' formats, and '%0999999999d' % 5 is a gigabyte.
+_SAFE_WITH_SMALL_INT = (ast.Add, ast.Sub, ast.FloorDiv, ast.RShift, ast.BitAnd)
 
 
 def _name(name: str) -> ast.Name:
@@ -257,8 +263,16 @@ class _Instrumenter(ast.NodeTransformer):
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         self.generic_visit(node)
-        if isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Slice):
-            return _call("_xs", node)  # a slice copies: charge by its size
+        if isinstance(node.ctx, ast.Load):
+            if isinstance(node.slice, ast.Slice):
+                return _call("_xs", node)  # a slice copies: charge by its size
+            return _call("_xgi", node.value, node.slice)  # a dict lookup hashes and compares
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.expr:
+        # Keys go through _xk: only key types whose hashes cannot be chosen to collide.
+        node.keys = [None if k is None else _call("_xk", self.visit(k)) for k in node.keys]
+        node.values = [self.visit(v) for v in node.values]
         return node
 
     def visit_Delete(self, node: ast.Delete) -> list[ast.stmt]:
@@ -298,7 +312,8 @@ class _Instrumenter(ast.NodeTransformer):
             gen.iter = _call("_xit", self.visit(gen.iter), ast.Constant(per_item))
             gen.ifs = [self.visit(c) for c in gen.ifs]
         if isinstance(node, ast.DictComp):
-            node.key, node.value = self.visit(node.key), self.visit(node.value)
+            node.key = _call("_xk", self.visit(node.key))
+            node.value = self.visit(node.value)
         else:
             node.elt = self.visit(node.elt)
 

@@ -38,7 +38,7 @@ class ContractGas:
     byte: int = 1  # per 16 bytes of str/bytes produced
     item: int = 1  # per item of a list, tuple or dict produced
     int_word: int = 1  # per 64-bit word of an integer above 64 bits produced
-    deep: int = 1  # per item visited when checking nesting (compare, print, sort)
+    deep: int = 4  # per item visited when checking nesting (compare, print, sort)
     deploy_byte: int = 100  # per byte of source checked and compiled at deploy
     load: int = 2000  # per contract module instantiated for a call
     contract_call: int = 1000  # per call to another contract

@@ -91,24 +91,25 @@ class Machine:
 
     def s(self, value: Any) -> Any:
         """Check the size of a produced value and charge for it; return it."""
+        # Charged before the limits are checked: the value was built either way.
         t = type(value)
         if t is int:
             bits = value.bit_length()
             if bits > 64:
+                self._charge((bits >> 6) * CGAS.int_word)
                 if bits > MAX_INT_BITS:
                     raise fault(f"integer of {bits} bits exceeds the {MAX_INT_BITS}-bit limit")
-                self._charge((bits >> 6) * CGAS.int_word)
         elif t is str or t is bytes:
             n = len(value)
             if n > 64:
+                self._charge((n >> 4) * CGAS.byte)
                 if n > MAX_BYTES:
                     raise fault(f"{t.__name__} of {n} items exceeds the {MAX_BYTES} limit")
-                self._charge((n >> 4) * CGAS.byte)
         elif t is list or t is dict or t is tuple:
             n = len(value)
+            self._charge(n * CGAS.item)
             if n > MAX_ITEMS:
                 raise fault(f"{t.__name__} of {n} items exceeds the {MAX_ITEMS}-item limit")
-            self._charge(n * CGAS.item)
         return value
 
     def deep(self, value: Any) -> int:
@@ -120,6 +121,7 @@ class Machine:
             return _scalar_size(value)
         stack: list[tuple[Any, int]] = [(value, 1)]
         size = 0
+        convert = 0  # big ints print in quadratic time
         while stack:
             item, depth = stack.pop()
             if depth > MAX_NESTING:
@@ -129,17 +131,28 @@ class Machine:
             size += 2 + 2 * len(item)
             if type(item) is dict:
                 for key, child in children:
-                    size += _scalar_size(key)
+                    if type(key) is tuple:
+                        size += 2 + sum(_scalar_size(k) + 2 for k in key)
+                    else:
+                        size += _scalar_size(key)
                     if type(child) in _CONTAINERS:
                         stack.append((child, depth + 1))
                     else:
-                        size += _scalar_size(child)
+                        one = _scalar_size(child)
+                        size += one
+                        if one > 24 and type(child) is int:
+                            convert += one * one
             else:
                 for child in children:
                     if type(child) in _CONTAINERS:
                         stack.append((child, depth + 1))
                     else:
-                        size += _scalar_size(child)
+                        one = _scalar_size(child)
+                        size += one
+                        if one > 24 and type(child) is int:
+                            convert += one * one
+        # Comparing, printing or sorting the value touches every byte of it once.
+        self._charge((size >> 6) + (convert >> 12))
         return size
 
     def tup(self, value: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -197,6 +210,7 @@ class Machine:
         """``a * b``; sequence repetition is sized before it is built."""
         ta, tb = type(a), type(b)
         if ta in _INTLIKE and tb in _INTLIKE:
+            self._charge(_mul_cost(a, b))
             return self.s(a * b)
         seq, n = (a, b) if tb in _INTLIKE else (b, a)
         if type(n) in _INTLIKE and type(seq) in (str, bytes, list, tuple) and n > 0:
@@ -207,6 +221,30 @@ class Machine:
                 )
         return self.s(a * b)
 
+    def floordiv(self, a: Any, b: Any) -> Any:
+        """``a // b``: long division costs the product of the operands' sizes."""
+        if type(a) in _INTLIKE and type(b) in _INTLIKE:
+            self._charge(_mul_cost(a, b))
+        return a // b
+
+    def divmod(self, a: Any, b: Any) -> Any:
+        """``divmod(a, b)``."""
+        if type(a) in _INTLIKE and type(b) in _INTLIKE:
+            self._charge(_mul_cost(a, b))
+        return divmod(a, b)
+
+    def rshift(self, a: Any, b: Any) -> Any:
+        """``a >> b``."""
+        return self.s(a >> b)
+
+    def band(self, a: Any, b: Any) -> Any:
+        """``a & b``."""
+        return self.s(a & b)
+
+    def bxor(self, a: Any, b: Any) -> Any:
+        """``a ^ b``."""
+        return self.s(a ^ b)
+
     def pow(self, a: Any, b: Any) -> Any:
         """``a ** b`` on integers: sized before computing; no negative exponents."""
         if type(a) not in _INTLIKE or type(b) not in _INTLIKE:
@@ -216,6 +254,9 @@ class Machine:
         bits = abs(a).bit_length()
         if bits > 1 and (bits - 1) * b + 1 > MAX_INT_BITS:
             raise fault(f"power exceeds the {MAX_INT_BITS}-bit integer limit")
+        if bits > 1:
+            words = ((bits * b) >> 6) + 1  # the result's size: squarings up to it
+            self._charge((words * words) >> _MUL_SHIFT)
         return self.s(a**b)
 
     def lshift(self, a: Any, b: Any) -> Any:
@@ -234,11 +275,25 @@ class Machine:
         """``a % b``; '%'-formatting of str and bytes is refused."""
         if type(a) in (str, bytes):
             raise fault("'%' formatting is not allowed; use f-strings")
+        if type(a) in _INTLIKE and type(b) in _INTLIKE:
+            self._charge(_mul_cost(a, b))
         return self.s(a % b)
 
     def bor(self, a: Any, b: Any) -> Any:
-        """``a | b`` (ints, dict merge)."""
+        """``a | b`` (ints, dict merge: each key of ``b`` is looked up in the copy of ``a``)."""
+        if type(b) is dict:
+            self.merge_cost(b)
         return self.s(a | b)
+
+    def merge_cost(self, other: dict[Any, Any]) -> None:
+        """Charge merging ``other`` into a dict: each key hashed and compared once."""
+        size = 0
+        for key in other:
+            if type(key) is str or type(key) is bytes:
+                size += len(key)
+            elif type(key) is tuple:
+                size += self.compare_weight(key) << 6
+        self._charge(len(other) + (size >> 4))
 
     def iadd(self, a: Any, b: Any) -> Any:
         """``a += b``: lists extend in place."""
@@ -268,6 +323,8 @@ class Machine:
         if ta in _SCALARS and tb in _SCALARS:
             if (ta is str or ta is bytes) and len(a) > 256:
                 self._charge(len(a) >> 6)
+            if (tb is str or tb is bytes) and len(b) > 256:
+                self._charge(len(b) >> 6)
             return
         self.deep(a)
         self.deep(b)
@@ -303,22 +360,27 @@ class Machine:
         return bool(a >= b)
 
     def cin(self, a: Any, b: Any) -> bool:
-        """``a in b``."""
+        """``a in b``: a dict lookup, a substring search or a scan comparing with each item."""
         tb = type(b)
-        if tb is dict or isinstance(b, HostObject):
+        if tb is dict:
+            self.key_cost(a)
             return a in b
+        if isinstance(b, HostObject):
+            return a in b  # type: ignore[operator]
         if tb is str or tb is bytes:
             if type(a) is tb:
-                self._charge((len(a) + len(b)) >> 4)
+                self._charge(search_cost(len(b), len(a)))
+            else:  # an int in bytes: a scan
+                self._charge(len(b) >> 4)
             return a in b
         if tb is range:
             return type(a) in _INTLIKE and a in b
         if tb in (list, tuple):
-            self.deep(a)
-            self._charge(len(b))
+            self._charge(len(b) * self.compare_weight(a))
             return a in b
-        self.deep(a)
-        return a in self.items(b)
+        values = self.items(b)
+        self._charge(len(values) * self.compare_weight(a))
+        return a in values
 
     def cnotin(self, a: Any, b: Any) -> bool:
         """``a not in b``."""
@@ -335,34 +397,91 @@ class Machine:
 
     # ITEMS AND METHODS
 
+    def k(self, key: Any) -> Any:
+        """A key about to be stored in a dict (display, comprehension, ``d[k] = v``, ...).
+
+        Only keys whose hash a contract cannot predict or repeat may enter a dict: ``str``
+        and ``bytes`` (hashed by the interpreter with its per-process secret seed), and
+        ``bool`` / ``None`` (three values, too few to collide). ``int`` hashes are the
+        value modulo 2**61-1, so int keys could be chosen to collide and make every dict
+        operation scan the whole table. Tuples are refused too: a tuple's hash mixes its
+        items' hashes, and distinct items can share one (``'ab'`` and ``b'ab'``; a str
+        stored one, two or four bytes per character hashes its raw buffer), so 8-item
+        tuples of such look-alikes give 3**8 distinct keys with a single hash, secret seed
+        or not. At most four str/bytes values share a hash: harmless.
+        """
+        t = type(key)
+        if t is str or t is bytes:
+            if len(key) > 64:
+                self._charge(len(key) >> 4)
+            return key
+        if key is None or t is bool:
+            return key
+        raise fault(
+            f"dict keys are str, bytes, bool or None (not {_type_name(key)}): "
+            "use str(k) for numbers and a joined str for several parts"
+        )
+
+    def key_cost(self, key: Any) -> None:
+        """Charge a dict lookup of ``key``: hashing it and comparing it with a stored key."""
+        t = type(key)
+        if t is str or t is bytes:
+            if len(key) > 64:
+                self._charge(len(key) >> 4)
+        elif t is tuple:
+            self._charge(len(key) * self.compare_weight(key))
+
+    def compare_weight(self, value: Any) -> int:
+        """An upper bound, in gas, of comparing ``value`` with anything once (at least 1):
+        an equality test stops at the smaller operand, and sizes differ before contents."""
+        t = type(value)
+        if t is str or t is bytes:
+            return 1 + (len(value) >> 6)
+        if t is int:
+            return 1 + (int(value).bit_length() >> 9)
+        if t in _CONTAINERS:
+            return 1 + (self.deep(value) >> 6)
+        return 1
+
+    def gi(self, obj: Any, key: Any) -> Any:
+        """``obj[key]`` (not a slice)."""
+        if type(obj) is dict:
+            self.key_cost(key)
+        return obj[key]
+
     def si(self, obj: Any, key: Any, value: Any) -> None:
         """``obj[key] = value``."""
         t = type(obj)
         if t is dict:
-            if len(obj) >= MAX_ITEMS and key not in obj:
-                raise fault(f"dict would exceed the {MAX_ITEMS}-item limit")
+            if key not in obj:
+                self.k(key)
+                if len(obj) >= MAX_ITEMS:
+                    raise fault(f"dict would exceed the {MAX_ITEMS}-item limit")
+            else:
+                self.key_cost(key)
         elif t is list and type(key) is slice:
             value = self.items(value)
             if len(obj) + len(value) > MAX_ITEMS:
                 raise fault(f"list would exceed the {MAX_ITEMS}-item limit")
+            self._charge(len(obj) >> 4)  # the items after the slice move
         obj[key] = value
 
     def delete(self, obj: Any, key: Any) -> None:
         """``del obj[key]`` (a list moves the items after ``key``)."""
-        if type(obj) is list:
+        t = type(obj)
+        if t is list:
             self._charge(len(obj) >> 4)
+        elif t is dict:
+            self.key_cost(key)
         del obj[key]
 
     def aug(self, obj: Any, key: Any, op: str, value: Any) -> None:
         """``obj[key] op= value``."""
-        self.si(obj, key, self.binop(op, obj[key], value))
+        self.si(obj, key, self.binop(op, self.gi(obj, key), value))
 
     def binop(self, op: str, a: Any, b: Any) -> Any:
         """The operator called ``op`` (as the instrumenter names it)."""
-        fn = _OPS.get(op)
-        if fn is None:
-            return _PLAIN_OPS[op](a, b)
-        return fn(self, a, b)
+        return _OPS[op](self, a, b)
 
     def m(self, obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         """``obj.name(*args, **kwargs)`` for the allowed method names."""
@@ -383,16 +502,61 @@ class Machine:
         else:
             args = guard(self, obj, args)
         self._charge(CGAS.method)
-        if ((t is str or t is bytes) and len(obj) > 64) or (
-            t is list and name in _LINEAR_LIST_METHODS
-        ):
-            self._charge(len(obj) >> 4)
+        self._method_cost(t, obj, name, args)
         result = getattr(obj, name)(*args, **kwargs)
         if (t is list or t is dict) and len(obj) > MAX_ITEMS:
             raise fault(f"{t.__name__} exceeds the {MAX_ITEMS}-item limit")
-        if name == "items" and t is dict:
-            return [self.tup(pair) for pair in self.items(result)]
+        if t is dict:
+            if name == "items":
+                self._charge(2 * len(obj) * CGAS.item)
+                return [self.tup(pair) for pair in result]
+            if name in ("keys", "values"):
+                # Lists, not views: views compare and combine as sets ('d.keys() | e.keys()'
+                # is a set, iterated in hash order), which contracts must not see.
+                self._charge(len(obj) * CGAS.item)
+                return list(result)
         return self.s(result)
+
+    def _method_cost(self, t: type, obj: Any, name: str, args: tuple[Any, ...]) -> None:
+        """Charge the work a method of a built-in value does beyond its call (run before it)."""
+        charge = self._charge
+        for arg in args:  # every argument is read at least once
+            ta = type(arg)
+            if ta is str or ta is bytes:
+                if len(arg) > 64:
+                    charge(len(arg) >> 4)
+            elif ta is tuple:  # startswith(("a", "b")) compares with each
+                size = 0
+                for item in arg:
+                    if type(item) is str or type(item) is bytes:
+                        size += len(item)
+                charge(len(arg) + (size >> 4))
+        if t is str or t is bytes:
+            n = len(obj)
+            if n > 64:
+                charge(n >> 4)
+            if name in _SEARCH_METHODS and args and type(args[0]) is t:
+                charge(search_cost(n, len(args[0]), name in _REVERSE_SEARCH))
+            elif name in _STRIP_METHODS and args and type(args[0]) is t:
+                charge((n * len(args[0])) >> 6)  # each stripped item looked up in the set
+        elif t is list:
+            if name in _LINEAR_LIST_METHODS:
+                charge(len(obj) >> 4)
+            if name in _COMPARING_LIST_METHODS and args:
+                charge(len(obj) * self.compare_weight(args[0]))
+        elif t is tuple:
+            if name in _COMPARING_LIST_METHODS and args:
+                charge(len(obj) * self.compare_weight(args[0]))
+        elif t is dict:
+            if name in ("get", "pop") and args:
+                self.key_cost(args[0])
+            elif name == "setdefault" and args:
+                if args[0] in obj:
+                    self.key_cost(args[0])
+                else:
+                    self.k(args[0])
+            elif name == "clear":
+                charge(len(obj) >> 4)
 
     def a(self, obj: Any, name: str) -> Any:
         """``obj.name`` not directly called: host objects only."""
@@ -405,7 +569,10 @@ class Machine:
 
     def fmt(self, value: Any, conversion: int) -> str:
         """An f-string value: data only (printing a function would leak an address)."""
+        self._charge(CGAS.method)
         size = self.deep(value)
+        if type(value) is int and size > 24:  # decimal conversion is quadratic
+            self._charge((size * size) >> 12)
         if size > MAX_BYTES:
             raise fault(f"formatted value would exceed {MAX_BYTES} characters")
         _require_data(value)
@@ -415,10 +582,39 @@ class Machine:
         return self.s(text)  # type: ignore[no-any-return]
 
 
+#: Long multiplication and division of two integers of ``a`` and ``b`` 64-bit words cost
+#: about ``a * b`` word operations; one gas covers ``2 ** _MUL_SHIFT`` of them.
+_MUL_SHIFT = 3
+
+
+def _mul_cost(a: int, b: int) -> int:
+    """Gas of multiplying or dividing ``a`` and ``b`` beyond the per-node price."""
+    wa = (abs(a).bit_length() >> 6) + 1
+    wb = (abs(b).bit_length() >> 6) + 1
+    return (wa * wb) >> _MUL_SHIFT
+
+
+def search_cost(n: int, m: int, reverse: bool = False) -> int:
+    """Gas of searching a needle of ``m`` items in a haystack of ``n``.
+
+    CPython's forward string search runs the two-way algorithm (linear) when the haystack
+    is long (30,000 items, or 2,500 with a needle of 100 or more) and the needle has at
+    least 6 items; otherwise, and for every reverse search (``rfind``, ``rsplit``, ...),
+    it runs a simpler loop that compares up to ``n * m`` items on adversarial input
+    (``'a' * 98 + 'ba'`` searched in ``'a' * 29000``). Gas follows that worst case.
+    """
+    if m <= 1 or n == 0:
+        return n >> 4
+    linear = (n >= 30000 and m >= 6) or (n >= 2500 and m >= 100)
+    if linear and not reverse:
+        return (n + m) >> 3
+    return ((n + m) >> 4) + ((n * min(m, n)) >> 6)
+
+
 def _scalar_size(value: Any) -> int:
     t = type(value)
     if t is str:
-        return 6 * len(value) + 2  # worst case of repr/ascii escapes
+        return 10 * len(value) + 2  # worst case of repr/ascii escapes (\U0001f600)
     if t is bytes:
         return 4 * len(value) + 3
     if t is int:
@@ -464,6 +660,7 @@ def _guard_replace(m: Machine, obj: Any, args: tuple[Any, ...]) -> tuple[Any, ..
     if len(args) not in (2, 3) or type(args[0]) is not type(obj) or type(args[1]) is not type(obj):
         raise fault("replace takes (old, new[, count]) of the same type")
     old, new = args[0], args[1]
+    m.g(search_cost(len(obj), len(old)))  # before counting: the count is a search too
     count = len(obj) + 1 if not old else obj.count(old)
     if len(args) == 3 and type(args[2]) is int and args[2] >= 0:
         count = min(count, args[2])
@@ -494,24 +691,26 @@ def _guard_update(m: Machine, obj: Any, args: tuple[Any, ...]) -> tuple[Any, ...
     other = args[0]
     if type(other) is not dict:
         other = dict(m.items(other))
-    m.s(other)
+        for key in other:
+            m.k(key)
+    m.merge_cost(other)
     if len(obj) + len(other) > MAX_ITEMS:
         raise fault(f"dict would exceed the {MAX_ITEMS}-item limit")
     return (other,)
 
 
 def _guard_compare_arg(m: Machine, obj: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    for arg in args:
-        m.deep(arg)
-    m.s(obj)
+    if args:
+        m.deep(args[0])  # bounds its nesting before any comparison recurses into it
     return args
 
 
 def _guard_sort(m: Machine, obj: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
     if args:
         raise fault("sort takes keyword arguments only (reverse); use sorted(x, key=f)")
-    m.deep(obj)
-    m.g(len(obj) * max(1, len(obj).bit_length()))
+    rounds = max(1, len(obj).bit_length())
+    size = m.deep(obj)
+    m.g(len(obj) * rounds + (size >> 6) * rounds)  # each item is compared ~log2(n) times
     return args
 
 
@@ -575,7 +774,25 @@ _GUARDS: dict[tuple[type, str], _Guard] = {
 }
 _METHOD_TYPES = frozenset({str, bytes, list, dict, int, bool, tuple})
 #: List methods that move or visit every item (charged per 16 items).
-_LINEAR_LIST_METHODS = frozenset({"insert", "pop", "remove", "index", "count", "reverse"})
+_LINEAR_LIST_METHODS = frozenset({"insert", "pop", "remove", "index", "count", "reverse", "clear"})
+#: List and tuple methods that compare their argument with every item.
+_COMPARING_LIST_METHODS = frozenset({"index", "count", "remove"})
+#: str and bytes methods that search their first argument in the value.
+_SEARCH_METHODS = frozenset(
+    {
+        "find",
+        "rfind",
+        "index",
+        "count",
+        "split",
+        "rsplit",
+        "replace",
+        "partition",
+        "rpartition",
+    }
+)
+_REVERSE_SEARCH = frozenset({"rfind", "rsplit", "rpartition"})
+_STRIP_METHODS = frozenset({"strip", "lstrip", "rstrip"})
 
 _OPS: dict[str, Callable[[Machine, Any, Any], Any]] = {
     "add": Machine.iadd,
@@ -585,6 +802,10 @@ _OPS: dict[str, Callable[[Machine, Any, Any], Any]] = {
     "lshift": Machine.lshift,
     "mod": Machine.mod,
     "or": Machine.ior,
+    "floordiv": Machine.floordiv,
+    "rshift": Machine.rshift,
+    "and": Machine.band,
+    "xor": Machine.bxor,
 }
 _CMPS: dict[str, Callable[[Machine, Any, Any], bool]] = {
     "eq": Machine.ceq,
@@ -595,12 +816,6 @@ _CMPS: dict[str, Callable[[Machine, Any, Any], bool]] = {
     "ge": Machine.cge,
     "in": Machine.cin,
     "notin": Machine.cnotin,
-}
-_PLAIN_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "floordiv": lambda a, b: a // b,
-    "rshift": lambda a, b: a >> b,
-    "and": lambda a, b: a & b,
-    "xor": lambda a, b: a ^ b,
 }
 
 
@@ -643,10 +858,16 @@ def helpers(machine: Machine) -> dict[str, Any]:
         "_xilshift": m.lshift,
         "_ximod": m.mod,
         "_xior": m.ior,
-        "_xifloordiv": _PLAIN_OPS["floordiv"],
-        "_xirshift": _PLAIN_OPS["rshift"],
-        "_xiand": _PLAIN_OPS["and"],
-        "_xixor": _PLAIN_OPS["xor"],
+        "_xfloordiv": m.floordiv,
+        "_xrshift": m.rshift,
+        "_xand": m.band,
+        "_xxor": m.bxor,
+        "_xifloordiv": m.floordiv,
+        "_xirshift": m.rshift,
+        "_xiand": m.band,
+        "_xixor": m.bxor,
+        "_xk": m.k,
+        "_xgi": m.gi,
     }
     return table
 
@@ -697,8 +918,10 @@ def builtins(machine: Machine) -> dict[str, Any]:
     m = machine
 
     def to_int(value: Any = 0, base: Any = None) -> int:
-        if type(value) in (str, bytes) and len(value) > 4200:
-            raise fault("int() of text longer than 4200 characters")
+        if type(value) in (str, bytes):
+            if len(value) > 4200:
+                raise fault("int() of text longer than 4200 characters")
+            m.g((len(value) * len(value)) >> 12)  # decimal conversion is quadratic
         return int(value) if base is None else int(value, base)
 
     def to_str(value: Any = "", encoding: Any = None) -> str:
@@ -728,7 +951,13 @@ def builtins(machine: Machine) -> dict[str, Any]:
         return m.tup(tuple(m.items(value)))
 
     def to_dict(value: Any = (), **kwargs: Any) -> dict[str, Any]:
-        out = dict(value) if type(value) is dict else dict(m.items(value))
+        if type(value) is dict:  # its keys were checked when they went in
+            out = dict(value)
+        else:
+            out = {}
+            for pair in m.items(value):
+                key, item = pair
+                out[m.k(key)] = item
         out.update(kwargs)
         return out
 
@@ -744,6 +973,7 @@ def builtins(machine: Machine) -> dict[str, Any]:
 
     def is_instance(value: Any, kinds: Any) -> bool:
         wanted = kinds if type(kinds) is tuple else (kinds,)
+        m.g(len(wanted))  # a tuple of kinds is checked one by one, here and in C
         real: list[type] = []
         for kind in wanted:
             if not isinstance(kind, SafeType):
@@ -753,7 +983,9 @@ def builtins(machine: Machine) -> dict[str, Any]:
 
     def total(values: Any, start: Any = 0) -> Any:
         acc = start
-        for value in m.items(values):
+        values = m.items(values)
+        m.g(len(values))  # one addition per item, beyond reading it
+        for value in values:
             acc = m.add(acc, value)
         return acc
 
@@ -786,12 +1018,14 @@ def builtins(machine: Machine) -> dict[str, Any]:
 
     def ordered(values: Any, key: Any = None, reverse: Any = False) -> list[Any]:
         out = list(m.items(values))
-        m.g(len(out) * max(1, len(out).bit_length()))
+        rounds = max(1, len(out).bit_length())
+        m.g(len(out) * rounds)
         if key is None:
-            m.deep(out)
+            m.g((m.deep(out) >> 6) * rounds)  # each item is compared ~log2(n) times
             out.sort(reverse=bool(reverse))
             return out
         keys = keyed(out, key)
+        m.g((m.deep(keys) >> 6) * rounds)
         order = sorted(range(len(out)), key=keys.__getitem__, reverse=bool(reverse))
         return [out[i] for i in order]
 
@@ -799,14 +1033,14 @@ def builtins(machine: Machine) -> dict[str, Any]:
         if isinstance(values, HostObject):
             raise fault("storage objects cannot be iterated")
         for i, value in enumerate(values, start):
-            m.g(1)
+            m.g(3)  # the pair, its check and this generator's own step
             yield m.tup((i, value))
 
     def zipped(*iterables: Any) -> Iterator[tuple[Any, ...]]:
         if any(isinstance(it, HostObject) for it in iterables):
             raise fault("storage objects cannot be iterated")
         for row in zip(*iterables, strict=False):
-            m.g(1)
+            m.g(1 + len(iterables))
             yield m.tup(row)
 
     def backwards(values: Any) -> Iterator[Any]:
@@ -831,7 +1065,7 @@ def builtins(machine: Machine) -> dict[str, Any]:
         "abs": abs,
         "all": every,
         "any": some,
-        "divmod": divmod,
+        "divmod": m.divmod,
         "enumerate": enum,
         "isinstance": is_instance,
         "len": length,

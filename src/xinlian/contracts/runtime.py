@@ -216,6 +216,9 @@ def _encode_key(key: Any) -> bytes:
             raise fault("a composite map key is a tuple of 1-8 str, int, bytes or bool")
     elif t not in (str, int, bytes, bool):
         raise fault("map keys are str, int, bytes, bool or a tuple of them")
+    parts = key if t is tuple else (key,)
+    if sum(len(k) for k in parts if type(k) in (str, bytes)) > 1024:
+        raise fault("map key longer than 1024 bytes")
     raw = _encode_data(key, "map key")
     if len(raw) > 1024:
         raise fault("map key longer than 1024 bytes")
@@ -444,6 +447,7 @@ class _Instance:
             if self.call_depth + 1 > MAX_CONTRACT_CALLS:
                 raise fault(f"contract calls nested deeper than {MAX_CONTRACT_CALLS}")
             self.machine.g(CGAS.contract_call)
+            self.machine.deep(kwargs)
             raw = _encode_data(kwargs, "call arguments")
             return self.runtime.invoke(
                 host,
@@ -460,6 +464,7 @@ class _Instance:
             if type(app) is not str or type(method) is not str:
                 raise fault("call_app(app, method, **args) takes str app and method")
             self.machine.g(CGAS.app_call)
+            self.machine.deep(kwargs)
             raw = _encode_data(kwargs, "call arguments")
             result = host.call_app(self.address, app, method, raw, self.readonly)
             return self.machine.s(_plain(result))
@@ -650,6 +655,7 @@ class ContractRuntime:
             ) from None
         finally:
             machine.depth = depth
+        machine.deep(result)  # checking and encoding the result visit all of it
         return check_data(result, f"result of {method}")
 
     def _arguments(self, spec: MethodAbi, args: bytes, where: str) -> dict[str, Any]:

@@ -17,6 +17,44 @@ from typing import Any
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "contracts"
 
+# The operations whose gas follows their work (docs/adr/0008-gas-bounds-time.md): dict
+# keys, merges and views, sorting, searches, big integers, and a refused int key.
+WORKOUT = """
+from contract import Value, export
+
+log = Value("log", [])
+
+
+@export
+def work(n: int) -> dict:
+    d = {f"k{i}": i * i for i in range(n)}
+    d.update([("x", 1), ("y", 2)])
+    d[b"raw"] = 5
+    e = d | {"z": 3, True: 4, None: 6}
+    words = sorted([k for k in e.keys() if isinstance(k, str)], reverse=True)
+    hay = "ab" * n
+    big = 3 ** (n * 10)
+    q, r = divmod(big, 7 ** n)
+    log.set(words[:3])
+    return {
+        "words": words[:5],
+        "rfind": hay.rfind("ba"),
+        "count": hay.count("ab"),
+        "in": "k3" in d,
+        "probe": 12 in d,
+        "r": r % 1000,
+        "q": q & 0xFFFF,
+        "digits": len(str(big)),
+        "total": sum([v for v in d.values()]),
+    }
+
+
+@export
+def int_key() -> int:
+    d = {1: 2}
+    return len(d)
+"""
+
 
 def run(helpers: SimpleNamespace) -> dict[str, Any]:
     """Deploy the examples, run a mix of calls (some failing), report the outcome."""
@@ -46,6 +84,11 @@ def run(helpers: SimpleNamespace) -> dict[str, Any]:
     call("dev_a", po, "create", {"order_id": "A", "item": "x", "quantity": 3, "unit_price": 4})
     call("writer_b", po, "accept", {"order_id": "A"})
     call("admin_c", po, "deliver", {"order_id": "A"})  # wrong state
+    args = {"source": WORKOUT, "init": {}, "upgrade_policy": "immutable"}
+    workout = call("dev_a", "contracts", "deploy", args).output[2:].decode()
+    for n in (3, 40, 200):
+        call("dev_a", workout, "work", {"n": n})
+    call("dev_a", workout, "int_key", {})  # refused: int dict keys could collide
     digest = hashlib.sha256()
     for key in sorted(world.state):
         digest.update(len(key).to_bytes(4, "big") + key)

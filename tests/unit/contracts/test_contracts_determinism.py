@@ -36,9 +36,11 @@ def test_same_gas_results_and_state_in_other_processes(helpers: SimpleNamespace)
     scenario = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scenario)
     here = json.loads(json.dumps(scenario.run(helpers)))
-    # The workload exercises success, a failed require, out of gas and a bad transition.
+    # The workload exercises success, a failed require, out of gas, a bad transition and a
+    # refused dict key.
     assert TxStatus.OUT_OF_GAS in here["status"] and TxStatus.FAILED in here["status"]
-    assert here["status"].count(TxStatus.OK) == len(here["status"]) - 3
+    assert here["status"].count(TxStatus.OK) == len(here["status"]) - 4
+    assert "dict keys are str, bytes, bool or None" in here["errors"][-1]
     assert len(set(here["gas"])) > 5
     first, second = _run_elsewhere("1"), _run_elsewhere("4242")
     assert first == here

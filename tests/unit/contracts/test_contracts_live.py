@@ -224,3 +224,101 @@ def test_a_live_node_survives_attacks_and_keeps_committing(live_node: Any) -> No
     with _client(live_node, "org1-writer") as writer:
         after = writer.send("kv", "put", {"key": "still", "value": "alive"})
         assert after.ok and writer.status().height > start
+
+
+HOSTILE = """
+from contract import export, view
+
+
+@export
+def collide() -> int:
+    d = {}
+    for i in range(100000):
+        d[i * 2305843009213693951] = i
+    return len(d)
+
+
+@export
+def scan() -> int:
+    b = 'a' * 100000
+    xs = [b[:-1] + 'b'] * 1000
+    needle = b[:-1] + 'c'
+    t = 0
+    while True:
+        t += int(needle in xs)
+    return t
+
+
+@view
+def probe() -> int:
+    d = {str(i): i for i in range(5000)}
+    t = 0
+    i = 0
+    while True:
+        i += 1
+        t += int(i * 2305843009213693951 in d)
+    return t
+"""
+
+
+def test_hostile_calls_stop_within_their_gas_and_blocks_keep_committing(live_node: Any) -> None:
+    with _client(live_node, "developer") as dev:
+        address, _ = deploy(dev, HOSTILE)
+        start = dev.status().height
+        for method, message in [("collide", "dict keys are str"), ("scan", "out of gas")]:
+            result = dev.send(address, method, {}, gas_limit=20_000_000)
+            assert result.receipt is not None and not result.receipt.ok
+            assert message in result.receipt.error
+            assert result.receipt.gas_used <= 20_000_000
+    with _client(live_node, "org1-writer") as writer:
+        after = writer.send("kv", "put", {"key": "hostile", "value": "survived"})
+        assert after.ok and writer.status().height > start
+
+
+def test_a_running_query_does_not_hold_the_event_loop(live_node: Any, monkeypatch: Any) -> None:
+    """While a contract query holds its worker thread, the API answers and a transaction
+    commits.
+
+    The query is held at its start by a gate (then runs for real): on the event loop, as
+    before, the gate would stall /healthz and the status route until released.
+    """
+    import threading
+
+    with _client(live_node, "developer") as dev:
+        address, _ = deploy(dev, HOSTILE)
+        chain = live_node.node.chain
+        entered, release = threading.Event(), threading.Event()
+        real = chain.query
+
+        def gated(target: str, method: str, args: bytes) -> Any:
+            if method == "probe":
+                entered.set()
+                release.wait(60)
+            return real(target, method, args)
+
+        monkeypatch.setattr(chain, "query", gated)
+        outcome: list[str] = []
+
+        def heavy() -> None:
+            with _client(live_node, "developer") as other:
+                try:
+                    other.query(address, "probe", {})
+                    outcome.append("ok")
+                except XinlianError as exc:
+                    outcome.append(str(exc))
+
+        thread = threading.Thread(target=heavy)
+        thread.start()
+        try:
+            assert entered.wait(60), "the query never started"
+            health = httpx.get(f"{live_node.url}/healthz", timeout=10)
+            assert health.status_code == 200
+            before = dev.status().height
+            with _client(live_node, "org1-writer") as writer:
+                sent = writer.send("kv", "put", {"key": "during", "value": "query"})
+            assert sent.ok and dev.status().height > before
+            assert not outcome, "the query finished before it was released"
+        finally:
+            release.set()
+            thread.join(60)
+        assert outcome and "out of gas" in outcome[0]
