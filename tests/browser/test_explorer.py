@@ -291,7 +291,7 @@ def test_bad_addresses_get_a_clear_message(explorer: Any, page: Any) -> None:
     cases = {
         "block/abc": "The node refused this request as malformed.",
         "block/999999": "Not found on this chain.",
-        "tx/zz": "Not found on this chain.",
+        "tx/zz": "The node refused this request as malformed.",  # a hash must be hex
         "account/xyz": "The node refused this request as malformed.",
         "evidence/" + "0" * 64: "Not found on this chain.",
         "nonsense": "There is no such page in the explorer.",
