@@ -617,7 +617,8 @@ def openapi_spec() -> dict[str, Any]:
                         }
                     },
                 },
-                "responses": {**_ok(_obj({"result": {}})), **_problems(400, 415)},
+                # 503: the query workers are all busy (queries never run on the event loop).
+                "responses": {**_ok(_obj({"result": {}})), **_problems(400, 415, 503)},
             }
         },
         "/v1/accounts/{address}": {
@@ -845,7 +846,7 @@ def openapi_spec() -> dict[str, Any]:
                 },
                 "responses": {
                     **_ok(_obj({"result": {}}, ["result"])),
-                    **_problems(400, 413, 415),
+                    **_problems(400, 413, 415, 503),
                 },
             }
         },

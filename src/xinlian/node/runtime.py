@@ -105,6 +105,20 @@ def disk_free_bytes(path: Path) -> int | None:
         return None
 
 
+def _warn_fixed_hash_seed() -> None:
+    """Contracts may key dicts by str and bytes because their hashes are seeded per process
+    and unknown to a contract's author (docs/adr/0008-gas-bounds-time.md); a fixed seed
+    makes colliding keys computable, so a contract call could take far more time than its
+    gas pays for."""
+    seed = os.environ.get("PYTHONHASHSEED", "random")
+    if seed not in ("", "random"):
+        log.warning(
+            "PYTHONHASHSEED=%s fixes Python's string hashing: a contract's dict keys could "
+            "then be chosen to collide and stall this node; unset PYTHONHASHSEED",
+            seed,
+        )
+
+
 class Node:
     """A member node: one chain, its mempool, consensus and (with peers) the transport."""
 
@@ -112,6 +126,7 @@ class Node:
         self, config: NodeConfig, *, store: KVStore | None = None, resync: bool = False
     ) -> None:
         self.config = config
+        _warn_fixed_hash_seed()
         try:
             genesis_raw = config.genesis_path.read_bytes()
         except OSError as exc:
