@@ -28,35 +28,32 @@ def test_a_simulated_call_gets_the_receipt_the_block_gives_it(world: Any) -> Non
 
 
 @pytest.mark.parametrize(
-    ("name", "target", "method", "args", "status", "words"),
+    ("name", "target", "method", "args", "reason", "words"),
     [
-        ("writer_a", "nope", "put", {"key": "a"}, TxStatus.UNKNOWN_TARGET, "unknown target"),
-        ("writer_a", "kv", "nope", {"key": "a"}, TxStatus.UNKNOWN_TARGET, "no method 'nope'"),
-        ("writer_a", "kv", "put", {"key": 5, "value": "x"}, TxStatus.INVALID_ARGS, "bad arg"),
-        ("reader_a", "kv", "put", {"key": "a", "value": "x"}, TxStatus.PERMISSION_DENIED, "role"),
-        (
-            "plain_a",
-            "contracts",
-            "deploy",
-            {"source": "x = 1\n", "init": {}, "upgrade_policy": "immutable"},
-            TxStatus.PERMISSION_DENIED,
-            "deployer",
-        ),
+        ("writer_a", "nope", "put", {"key": "a"}, "unknown_target", "unknown target"),
+        ("writer_a", "kv", "nope", {"key": "a"}, "unknown_target", "no method 'nope'"),
+        ("writer_a", "kv", "put", {"key": 5, "value": "x"}, "invalid_args", "bad arg"),
+        ("reader_a", "kv", "put", {"key": "a", "value": "x"}, "permission_denied", "role"),
     ],
 )
-def test_mistakes_show_up_without_costing_a_block(
-    world: Any,
-    name: str,
-    target: str,
-    method: str,
-    args: dict[str, Any],
-    status: TxStatus,
-    words: str,
+def test_what_admission_refuses_simulation_refuses(
+    world: Any, name: str, target: str, method: str, args: dict[str, Any], reason: str, words: str
 ) -> None:
-    receipt = _simulate(world, world.tx(name, target, method, args))
-    assert receipt.status == status
-    assert words in receipt.error
-    assert world.nonce(name) == 0
+    """The mempool's call rules apply: the same refusal, with the same reason code."""
+    before = dict(world.state)
+    with pytest.raises(InvalidTransaction, match=words) as refused:
+        _simulate(world, world.tx(name, target, method, args))
+    assert refused.value.reason == reason
+    assert world.state == before and world.nonce(name) == 0
+
+
+def test_a_mistake_found_when_the_call_runs_fails_without_costing_a_block(world: Any) -> None:
+    """Deploying needs the deployer role, which the contracts app checks as it runs."""
+    call = {"source": "x = 1\n", "init": {}, "upgrade_policy": "immutable"}
+    receipt = _simulate(world, world.tx("plain_a", "contracts", "deploy", call))
+    assert receipt.status == TxStatus.PERMISSION_DENIED
+    assert "deployer" in receipt.error
+    assert world.nonce("plain_a") == 0
 
 
 def test_a_contract_the_checker_refuses_fails_in_simulation(world: Any, helpers: Any) -> None:
