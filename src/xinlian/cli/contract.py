@@ -19,16 +19,9 @@ from xinlian.cli.common import (
 )
 from xinlian.cli.tx import NO_SIMULATE_HELP, _receipt_lines, result_json, simulate_or_fail
 from xinlian.codec import to_builtins
+from xinlian.protocol.contracts import POLICIES, is_contract_address
 from xinlian.sdk import TxResult
-from xinlian.sdk.contracts import (
-    POLICIES,
-    client_source,
-    events,
-    get_code,
-    get_info,
-    is_contract_address,
-    query,
-)
+from xinlian.sdk.contracts import client_source, events, get_code, get_info, query
 
 
 @click.group("contract")

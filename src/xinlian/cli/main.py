@@ -53,6 +53,7 @@ EXPECTED_ERRORS: tuple[str, ...] = (
     "xinlian.node.network.NetworkExistsError",
     "xinlian.node.signer.SignerError",
     "xinlian.cli.cluster.ClusterError",
+    "xinlian.protocol.errors.ProtocolError",
     "xinlian.crypto.suite.CryptoError",
     "xinlian.crypto._openssl.OpenSSLError",
     "xinlian.codec.canonical.CodecError",

@@ -14,12 +14,26 @@ from __future__ import annotations
 
 from msgspec import Struct
 
-from xinlian.codec import encode
-from xinlian.crypto import CryptoSuite
+from xinlian.protocol.contracts import POLICIES, contract_address, is_contract_address
 
 NAME = "contracts"
-POLICIES = ("immutable", "governance")
 DEPLOYER_ROLE = "deployer"
+
+__all__ = [
+    "DEPLOYER_ROLE",
+    "NAME",
+    "POLICIES",
+    "ContractMeta",
+    "MethodAbi",
+    "Param",
+    "code_key",
+    "contract_address",
+    "is_contract_address",
+    "meta_key",
+    "policy_key",
+    "storage_prefix",
+    "upgrade_key",
+]
 
 
 class Param(Struct, array_like=True, frozen=True):
@@ -74,17 +88,3 @@ def upgrade_key(address: str) -> bytes:
 def storage_prefix(address: str) -> bytes:
     """Prefix of a contract's own storage."""
     return b"s/" + address.encode() + b"/"
-
-
-def contract_address(suite: CryptoSuite, deployer: str, nonce: int) -> str:
-    """The address of the contract ``deployer`` creates with transaction ``nonce``."""
-    return "c" + suite.hash(encode(["xinlian/contract", deployer, nonce]))[:20].hex()
-
-
-def is_contract_address(target: str) -> bool:
-    """True for strings shaped like a contract address (``c`` and 40 hex digits)."""
-    return (
-        len(target) == 41
-        and target[0] == "c"
-        and all(ch in "0123456789abcdef" for ch in target[1:])
-    )

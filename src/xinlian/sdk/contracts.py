@@ -25,8 +25,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from xinlian.codec import decode, encode
-from xinlian.crypto import CryptoSuite
+from xinlian.codec import decode
+from xinlian.protocol.contracts import POLICIES, contract_address, is_contract_address
 from xinlian.sdk.errors import ResponseError, XinlianError
 from xinlian.sdk.models import EventRecord, TxResult
 from xinlian.sdk.session import Op, Request, _call, _get, _ok
@@ -52,7 +52,6 @@ __all__ = [
     "is_contract_address",
 ]
 
-POLICIES = ("immutable", "governance")
 _PY_TYPES: dict[str, type] = {
     "int": int,
     "str": str,
@@ -96,17 +95,6 @@ class ContractInfo:
             f"contract {self.address} has no method {name!r}; "
             f"methods are {sorted(m.name for m in self.methods)}"
         )
-
-
-def contract_address(suite: CryptoSuite, deployer: str, nonce: int) -> str:
-    """The address a deploy by ``deployer`` with transaction ``nonce`` gets (as the node
-    derives it: ``"c"`` + the first 20 bytes of the suite hash, in hex)."""
-    return "c" + suite.hash(encode(["xinlian/contract", deployer, nonce]))[:20].hex()
-
-
-def is_contract_address(value: str) -> bool:
-    """True for ``"c"`` followed by 40 lowercase hex digits."""
-    return len(value) == 41 and value[0] == "c" and all(c in "0123456789abcdef" for c in value[1:])
 
 
 def _check_address(address: str) -> str:
