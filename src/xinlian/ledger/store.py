@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from xinlian.codec import decode, encode
 from xinlian.crypto.merkle import merkle_proof
+from xinlian.protocol.blocks import block_id
 from xinlian.storage import KVStore, WriteBatch
 from xinlian.types import (
     BlockHeader,
@@ -178,7 +179,7 @@ class Ledger:
         """Header, hash, commit and transaction hashes of the block at ``height``."""
         header = self.header(height)
         hashes = [self._hash(raw) for raw in self._raw_txs(height)]
-        return BlockRecord(header, self._hash(encode(header)), self.commit(height), hashes)
+        return BlockRecord(header, block_id(self._hash, header), self.commit(height), hashes)
 
     def block_txs(self, height: int) -> list[SignedTransaction]:
         """The transactions of the block at ``height``, in order."""

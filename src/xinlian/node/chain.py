@@ -19,12 +19,12 @@ from xinlian.apps import builtin_apps
 from xinlian.apps.governance import VALIDATORS_KEY, genesis_validators, load_validators
 from xinlian.codec import CodecError, decode, encode
 from xinlian.crypto import CryptoSuite, address_of, get_suite
-from xinlian.crypto.certificate import CertificateError, verify_commit
 from xinlian.crypto.merkle import merkle_root
 from xinlian.execution import BlockResult, Executor, InvalidBlock, InvalidTransaction, Mode
 from xinlian.execution.executor import nonce_key
 from xinlian.ledger import Ledger, NotFound
 from xinlian.mempool import Mempool, MempoolError, decode_envelope
+from xinlian.protocol.blocks import CertificateError, block_hash, validator_set_hash, verify_commit
 from xinlian.state import StateError, StateTree
 from xinlian.storage import KVStore, WriteBatch
 from xinlian.types import (
@@ -194,7 +194,7 @@ class Chain:
         #: The validator set of the next block, with transport keys.
         self.validator_entries = entries
         self.validators = validator_set(entries)
-        self.validators_hash = self.suite.hash(encode(self.validators))
+        self.validators_hash = validator_set_hash(self.suite, self.validators)
 
     # GENESIS
 
@@ -210,7 +210,7 @@ class Chain:
         self.state.apply(0, changes, batch)
         self.ledger.stage_genesis(genesis_json, batch)
         first = validator_set(genesis_validators(self.genesis))
-        self.ledger.stage_validator_set(self.suite.hash(encode(first)), first, batch)
+        self.ledger.stage_validator_set(validator_set_hash(self.suite, first), first, batch)
         self.store.write(batch, sync=True)
 
     # READS
@@ -429,8 +429,8 @@ class Chain:
             raise InvalidBlock(f"transaction {self.suite.hash(raw).hex()}: {exc}") from None
 
     def block_hash(self, header: BlockHeader) -> bytes:
-        """A block's id: the suite hash of its header's canonical bytes."""
-        return self.suite.hash(encode(header))
+        """A block's id (:func:`xinlian.protocol.blocks.block_hash` in this chain's suite)."""
+        return block_hash(self.suite, header)
 
     def _parent(self) -> tuple[BlockHeader | None, bytes]:
         """The latest header (None before block 1) and the hash the next block links to."""
@@ -452,7 +452,7 @@ class Chain:
         raw_next = result.changes.get(VALIDATORS_KEY)
         if raw_next is not None:
             next_entries = load_validators(raw_next)
-            next_hash = self.suite.hash(encode(validator_set(next_entries)))
+            next_hash = validator_set_hash(self.suite, validator_set(next_entries))
             if next_hash == self.validators_hash:
                 next_entries = None
         tx_hashes = [env.hash for env in result.txs]

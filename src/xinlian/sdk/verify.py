@@ -18,10 +18,10 @@ import msgspec
 
 from xinlian.codec import encode, to_builtins
 from xinlian.crypto import CryptoError, CryptoSuite, get_suite
-from xinlian.crypto.certificate import CertificateError
-from xinlian.crypto.certificate import verify_commit as _verify_commit
 from xinlian.crypto.merkle import verify_merkle_proof
 from xinlian.crypto.proofs import verify_state_proof as _verify_state_proof
+from xinlian.protocol.blocks import CertificateError, block_hash, validator_set_hash
+from xinlian.protocol.blocks import verify_commit as _verify_commit
 from xinlian.sdk.errors import VerificationError, XinlianError
 from xinlian.sdk.models import TxProof
 from xinlian.types import (
@@ -91,22 +91,12 @@ def validator_set_from_genesis(genesis: Genesis) -> ValidatorSet:
         raise VerificationError(f"genesis validator key is not hex: {exc}") from None
 
 
-def validator_set_hash(suite: CryptoSuite, validators: ValidatorSet) -> bytes:
-    """The hash headers carry as ``validators_hash``."""
-    return suite.hash(encode(validators))
-
-
-def block_hash(suite: CryptoSuite, header: BlockHeader) -> bytes:
-    """A block's id: the suite hash of its header's canonical bytes."""
-    return suite.hash(encode(header))
-
-
 def verify_commit(
     suite: CryptoSuite, header: BlockHeader, commit: Commit, validator_set: ValidatorSet
 ) -> int:
     """Check that ``commit`` certifies ``header`` under ``validator_set``: the header names
     the set, the commit is for this header, and distinct validators holding more than two
-    thirds of the voting power signed its precommit (``xinlian.crypto.certificate``).
+    thirds of the voting power signed its precommit (``xinlian.protocol.blocks``).
 
     Returns:
         The voting power that signed.
@@ -289,7 +279,7 @@ def equivocation_problem(
     if len(messages) != 2 or messages[0][0] == messages[1][0]:
         return "two different signed bodies are needed"
     hashes = []
-    for n, (body, signature, block_hash) in enumerate(messages, 1):
+    for n, (body, signature, claimed) in enumerate(messages, 1):
         try:
             fields = msgspec.msgpack.decode(body)
         except msgspec.DecodeError:
@@ -298,7 +288,7 @@ def equivocation_problem(
             return f"message {n} is not a {kind}"
         if fields[:4] != [chain_id, step, height, round_]:
             return f"message {n} is not a {kind} of this chain at height {height}, round {round_}"
-        if fields[4] != block_hash:
+        if fields[4] != claimed:
             return f"message {n} names another block than the one claimed"
         try:
             ok = suite.verify(validator, body, signature)
@@ -306,7 +296,7 @@ def equivocation_problem(
             ok = False
         if not ok:
             return f"message {n}'s signature does not verify for the validator's key"
-        hashes.append(block_hash)
+        hashes.append(claimed)
     if hashes[0] == hashes[1]:
         return "both messages are for the same block: no conflict"
     return ""
