@@ -40,6 +40,7 @@ from xinlian.apps import identity
 from xinlian.apps.base import CallContext, CallError, Method, Role, StateView, require
 from xinlian.codec import CodecError, decode, encode
 from xinlian.crypto import address_of
+from xinlian.protocol.genesis import genesis_validators
 from xinlian.types import Event, TxStatus, ValidatorEntry
 from xinlian.types.genesis import Genesis
 
@@ -117,24 +118,6 @@ ACTIONS: dict[str, type] = {
     "set_power": SetPowerParams,
     "approve_contract_upgrade": UpgradeParams,
 }
-
-
-def genesis_validators(genesis: Genesis) -> list[ValidatorEntry]:
-    """The validator entries a genesis document names (transport key defaults to the
-    signing key, which only an ``ed25519`` chain allows)."""
-    entries: list[ValidatorEntry] = []
-    for v in genesis.validators:
-        public_key = bytes.fromhex(v.public_key)
-        if v.p2p_key:
-            p2p_key = bytes.fromhex(v.p2p_key)
-        elif genesis.suite == "ed25519":
-            p2p_key = public_key
-        else:
-            raise ValueError(f"validator {v.name!r} needs a p2p_key on a {genesis.suite} chain")
-        if len(p2p_key) != 32:
-            raise ValueError(f"validator {v.name!r}: p2p_key is not a 32-byte Ed25519 key")
-        entries.append(ValidatorEntry(public_key, v.power, v.name, p2p_key))
-    return entries
 
 
 def load_validators(raw: bytes | None) -> list[ValidatorEntry]:

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from xinlian.apps import builtin_apps
-from xinlian.apps.governance import VALIDATORS_KEY, genesis_validators, load_validators
+from xinlian.apps.governance import VALIDATORS_KEY, load_validators
 from xinlian.codec import CodecError, decode, encode
 from xinlian.crypto import CryptoSuite, address_of, get_suite
 from xinlian.crypto.merkle import merkle_root
@@ -24,7 +24,9 @@ from xinlian.execution import BlockResult, Executor, InvalidBlock, InvalidTransa
 from xinlian.execution.executor import nonce_key
 from xinlian.ledger import Ledger, NotFound
 from xinlian.mempool import Mempool, MempoolError, decode_envelope
+from xinlian.protocol import ProtocolError
 from xinlian.protocol.blocks import CertificateError, block_hash, validator_set_hash, verify_commit
+from xinlian.protocol.genesis import genesis_hash, genesis_validators, parse_genesis
 from xinlian.state import StateError, StateTree
 from xinlian.storage import KVStore, WriteBatch
 from xinlian.types import (
@@ -140,19 +142,11 @@ def decode_wire_block(raw: bytes) -> WireBlock:
 
 
 def load_genesis(raw: bytes) -> Genesis:
-    """Parse and check a genesis JSON document."""
+    """Parse and check a genesis JSON document (:func:`xinlian.protocol.genesis.parse_genesis`)."""
     try:
-        genesis = msgspec.json.decode(raw, type=Genesis)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise ChainError(f"invalid genesis document: {exc}") from None
-    if not genesis.validators:
-        raise ChainError("genesis has no validators")
-    get_suite(genesis.suite)
-    try:
-        genesis_validators(genesis)
-    except ValueError as exc:
-        raise ChainError(f"invalid genesis document: {exc}") from None
-    return genesis
+        return parse_genesis(raw)
+    except ProtocolError as exc:
+        raise ChainError(str(exc)) from None
 
 
 def validator_set(entries: list[ValidatorEntry]) -> ValidatorSet:
@@ -175,7 +169,7 @@ class Chain:
         self.genesis = genesis
         self.suite: CryptoSuite = get_suite(genesis.suite)
         self.chain_id = genesis.chain_id
-        self.genesis_hash = self.suite.hash(encode(genesis))
+        self.genesis_hash = genesis_hash(self.suite, genesis)
         self.state = StateTree(store, self.suite.hash, prefix=b"S/")
         self.ledger = Ledger(store, self.suite.hash)
         self.executor = Executor(genesis.chain_id, self.suite, genesis.params, builtin_apps())
@@ -202,7 +196,7 @@ class Chain:
         stored = self.ledger.genesis_json()
         genesis_json = msgspec.json.encode(self.genesis)
         if stored is not None:
-            if self.suite.hash(encode(load_genesis(stored))) != self.genesis_hash:
+            if genesis_hash(self.suite, load_genesis(stored)) != self.genesis_hash:
                 raise ChainError("this data directory belongs to a different genesis")
             return
         batch = WriteBatch()

@@ -20,8 +20,11 @@ from xinlian.codec import encode, to_builtins
 from xinlian.crypto import CryptoError, CryptoSuite, get_suite
 from xinlian.crypto.merkle import verify_merkle_proof
 from xinlian.crypto.proofs import verify_state_proof as _verify_state_proof
+from xinlian.protocol import ProtocolError
 from xinlian.protocol.blocks import CertificateError, block_hash, validator_set_hash
 from xinlian.protocol.blocks import verify_commit as _verify_commit
+from xinlian.protocol.genesis import genesis_hash as _genesis_hash
+from xinlian.protocol.genesis import genesis_validator_set, parse_genesis
 from xinlian.sdk.errors import VerificationError, XinlianError
 from xinlian.sdk.models import TxProof
 from xinlian.types import (
@@ -30,7 +33,6 @@ from xinlian.types import (
     MerkleProof,
     Receipt,
     StateProof,
-    Validator,
     ValidatorSet,
 )
 from xinlian.types.genesis import Genesis
@@ -61,32 +63,32 @@ def suite_of(genesis: Genesis) -> CryptoSuite:
 
 
 def load_genesis(source: str | Path | bytes) -> Genesis:
-    """Read a genesis document from a path or from its JSON bytes.
+    """Read and check a genesis document from a path or from its JSON bytes (the same
+    checks a node applies: :func:`xinlian.protocol.genesis.parse_genesis`).
 
     Raises:
-        XinlianError: the file is missing or is not a genesis document.
+        XinlianError: the file is missing or is not a valid genesis document.
     """
     try:
         raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-        return msgspec.json.decode(raw, type=Genesis)
     except OSError as exc:
         raise XinlianError(f"cannot read genesis {source!s}: {exc}") from None
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise XinlianError(f"invalid genesis document: {exc}") from None
+    try:
+        return parse_genesis(raw)
+    except ProtocolError as exc:
+        raise XinlianError(str(exc)) from None
 
 
 def genesis_hash(genesis: Genesis) -> bytes:
     """The chain's identity: the suite hash of the genesis document's canonical bytes
     (the ``prev_hash`` of block 1 and ``genesis_hash`` in ``/v1/status``)."""
-    return suite_of(genesis).hash(encode(genesis))
+    return _genesis_hash(suite_of(genesis), genesis)
 
 
 def validator_set_from_genesis(genesis: Genesis) -> ValidatorSet:
     """The validator set of the first block, as named by the genesis document."""
     try:
-        return ValidatorSet(
-            [Validator(bytes.fromhex(v.public_key), v.power, v.name) for v in genesis.validators]
-        )
+        return genesis_validator_set(genesis)
     except ValueError as exc:
         raise VerificationError(f"genesis validator key is not hex: {exc}") from None
 

@@ -58,7 +58,11 @@ def make_chain(
         time_ms=1_700_000_000_000,
         orgs=[GenesisOrg("a", "Org A")],
         accounts=[GenesisAccount("writer", writer.public_key.hex(), "a", ["writer"])],
-        validators=[GenesisValidator(f"val{i}", k.public_key.hex(), 1) for i, k in enumerate(vals)],
+        # A transport key of its own, as a node requires on a non-Ed25519 chain.
+        validators=[
+            GenesisValidator(f"val{i}", k.public_key.hex(), 1, p2p_key=bytes([i + 1] * 32).hex())
+            for i, k in enumerate(vals)
+        ],
     )
     digest = suite.hash(FILE)
     digests = [suite.hash(b"other %d" % i) for i in range(6)]
