@@ -11,7 +11,6 @@ hash is known before they are sent::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,8 @@ from typing import Any
 
 from xinlian.codec import CodecError, encode, encode_args
 from xinlian.crypto import CryptoError, CryptoSuite, KeyPair, address_of, get_suite
+from xinlian.protocol import ProtocolError
+from xinlian.protocol.keyfile import read_key_file as _read_key_file
 from xinlian.sdk.errors import XinlianError
 from xinlian.types import SignedTransaction, Transaction
 from xinlian.types.trace import (
@@ -94,77 +95,18 @@ class SignedTx:
         return self.stx.tx.nonce
 
 
-#: What to do about a file that is not an account key file.
-_KEY_FILE_HINT = (
-    "account key files are JSON written by `xinlian keys new` or `xinlian init` "
-    "(suite, name, private_key, public_key)"
-)
-
-
 def read_key_file(path: str | Path) -> tuple[KeyPair, str]:
-    """Load a key file written by ``xinlian keys new`` or ``xinlian init``.
-
-    Returns the key pair and the key's name. The file is JSON:
-    ``{"suite", "name", "private_key" (hex), "public_key" (hex), "address"}``.
+    """Load a key file written by ``xinlian keys new`` or ``xinlian init``
+    (:func:`xinlian.protocol.keyfile.read_key_file`): the key pair and the key's name.
 
     Raises:
         XinlianError: the file is missing or unreadable, is not a key file, or its keys
             do not match; the message names the file, what is wrong and what to do.
     """
-    p = Path(path)
     try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise XinlianError(
-            f"no key file at {p}; check the path, or create a key with "
-            f"`xinlian keys new NAME --out {p}`"
-        ) from None
-    except IsADirectoryError:
-        raise XinlianError(f"{p} is a directory, not a key file") from None
-    except OSError as exc:
-        raise XinlianError(f"cannot read key file {p}: {exc.strerror or exc}") from None
-    if data.lstrip().startswith(b"-----BEGIN"):
-        raise XinlianError(
-            f"{p} is a PEM key (such as a TSA certificate key), not an account key; "
-            + _KEY_FILE_HINT
-        )
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise XinlianError(f"{p} is not a key file (not JSON); {_KEY_FILE_HINT}") from None
-    if not isinstance(doc, dict):
-        raise XinlianError(f"{p} is not a key file (not a JSON object); {_KEY_FILE_HINT}")
-    missing = [f for f in ("suite", "private_key") if not isinstance(doc.get(f), str)]
-    if missing:
-        fields = " and ".join(f'"{f}"' for f in missing)
-        raise XinlianError(f"{p} is not a key file: it has no {fields} text; {_KEY_FILE_HINT}")
-    try:
-        suite = get_suite(doc["suite"])
-    except CryptoError:
-        raise XinlianError(
-            f"{p}: unknown crypto suite {doc['suite']!r} (expected ed25519 or sm)"
-        ) from None
-    try:
-        private = bytes.fromhex(doc["private_key"])
-    except ValueError:
-        raise XinlianError(f"{p}: private_key is not hex; the key file is damaged") from None
-    try:
-        keypair = suite.keypair_from_private(private)
-    except (CryptoError, ValueError) as exc:
-        raise XinlianError(
-            f"{p}: private_key is not a valid {suite.name} key ({exc}); the key file is damaged"
-        ) from None
-    public = doc.get("public_key")
-    if public:
-        try:
-            matches = bytes.fromhex(str(public)) == keypair.public_key
-        except ValueError:
-            matches = False
-        if not matches:
-            raise XinlianError(
-                f"{p}: public_key does not match private_key; the key file is damaged"
-            )
-    return keypair, str(doc.get("name", p.stem))
+        return _read_key_file(path)
+    except ProtocolError as exc:
+        raise XinlianError(str(exc)) from None
 
 
 def load_key(path: str | Path) -> KeyPair:
