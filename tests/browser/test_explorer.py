@@ -231,8 +231,8 @@ def test_equivocations_are_checked_in_the_browser(explorer: Any, page: Any) -> N
     verifies in the browser; one with a forged signature is shown as failed."""
     from xinlian.codec import encode
     from xinlian.crypto import get_suite
-    from xinlian.node.driver import Equivocation, SignedPart
     from xinlian.node.keys import read_key
+    from xinlian.protocol.equivocation import Equivocation, SignedPart
     from xinlian.types import Vote
 
     suite = get_suite("ed25519")

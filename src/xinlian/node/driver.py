@@ -74,6 +74,7 @@ from xinlian.node.wire import (
     Channel,
     NodeStatus,
 )
+from xinlian.protocol.equivocation import Equivocation, SignedPart
 from xinlian.storage import StorageError
 from xinlian.sync import LedgerSource
 from xinlian.types import BlockHeader, VoteType
@@ -91,32 +92,6 @@ SYNC_AFTER_S = 2.0
 
 #: How many detected equivocations a node keeps for its API (newest last).
 EQUIVOCATIONS_KEPT = 256
-
-
-class SignedPart(msgspec.Struct, frozen=True):
-    """One of two conflicting messages: the bytes its validator signed and the signature."""
-
-    signed: bytes
-    signature: bytes
-    block_hash: bytes
-
-
-class Equivocation(msgspec.Struct, frozen=True):
-    """A validator signed two conflicting messages of one height, round and step.
-
-    Both parts verify against ``validator`` (the key at ``validator_index`` in the set of
-    ``height``), so anyone can check the accusation without trusting this node. The API
-    serves it as ``xinlian.codec.to_builtins`` renders it (bytes as hex).
-    """
-
-    detected_ms: int
-    kind: str  # "proposal", "prevote" or "precommit"
-    height: int
-    round: int
-    validator_index: int
-    validator: bytes
-    first: SignedPart
-    second: SignedPart
 
 
 class Network(Protocol):

@@ -370,7 +370,7 @@ def test_status_health_metrics_openapi(live_node: Any) -> None:
 
 
 def test_equivocations_are_listed_with_both_signed_messages(live_node: Any) -> None:
-    from xinlian.node.driver import Equivocation, SignedPart
+    from xinlian.protocol.equivocation import Equivocation, SignedPart
     from xinlian.types import Vote
 
     url, node = live_node.url, live_node.node

@@ -10,8 +10,8 @@ import pytest
 
 from xinlian.codec import encode
 from xinlian.crypto import get_suite
-from xinlian.node.driver import Equivocation, SignedPart
 from xinlian.node.keys import read_key
+from xinlian.protocol.equivocation import Equivocation, SignedPart
 from xinlian.sdk import AsyncClient, Client
 from xinlian.sdk.verify import equivocation_problem
 from xinlian.types import Validator, ValidatorSet, Vote
