@@ -48,15 +48,22 @@ A node's home directory::
     key = "tsa/tsa.key"   # its private key (PEM, RSA or ECDSA)
     chain = "tsa/ca.pem"  # the issuing chain up to the root
 
-docs/config.md describes every key (a unit test keeps it in step with this module).
+docs/config.md describes every key; its tables are generated from the structs below by
+``tools/config_doc.py`` (a unit test keeps them in step).
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass, field
+import typing
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, NamedTuple
+
+import msgspec
+
+from xinlian.consensus.config import Timeouts
 
 
 class ConfigError(Exception):
@@ -69,35 +76,97 @@ gas each) or 22,000 evidence digests (1,761 each in a 10,000-digest batch), whic
 validators sharing 2 cores execute in well under the 3 s ``timeout_propose_ms`` (see
 docs/consensus.md, "Block size and timeouts")."""
 
+_TIMEOUTS = Timeouts()  # the machine's defaults are the node's: the numbers live there
 
-@dataclass(frozen=True, slots=True)
-class ApiConfig:
-    """Where and how the REST API listens."""
-
-    host: str = "127.0.0.1"
-    port: int = 8545
-    max_body_bytes: int = 8 * 1024 * 1024
-    max_batch: int = 10_000
-    #: Requests per second allowed to one client address (token bucket), and its burst.
-    rate_limit: int = 1000
-    rate_burst: int = 2000
-    #: Slow clients: seconds for a request's line and headers, for its body, and an idle
-    #: keep-alive connection's lifetime.
-    header_timeout_s: float = 10.0
-    body_timeout_s: float = 30.0
-    idle_timeout_s: float = 60.0
-    #: Open connections in total and from one client address; more are closed at once.
-    max_connections: int = 800
-    max_connections_per_client: int = 64
-    #: Off-chain bytes (trace event bodies) one account, and one organisation, may store
-    #: per UTC day; bodies never anchored on chain are purged after the retention.
-    upload_quota_account_bytes: int = 256 * 1024 * 1024
-    upload_quota_org_bytes: int = 1024 * 1024 * 1024
-    unanchored_retention_s: int = 86_400
+MiB = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class PeerConfig:
+def _key(lo: int | None = None, hi: int | None = None, doc: str = "", **more: Any) -> msgspec.Meta:
+    """The bounds and the docs/config.md meaning of one key."""
+    return msgspec.Meta(ge=lo, le=hi, description=doc, **more)
+
+
+class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A table of ``config.toml``: unknown keys are refused, defaults are the fields'."""
+
+
+class ApiConfig(_Section, frozen=True):
+    """Where and how the REST API listens (``[api]``)."""
+
+    host: Annotated[
+        str, _key(doc="address the REST API listens on (`0.0.0.0` for every interface)")
+    ] = "127.0.0.1"
+    port: Annotated[int, _key(0, 65535, "its port (0: any free port)")] = 8545
+    max_body_bytes: Annotated[
+        int, _key(1024, 1 << 30, "largest request body; larger bodies are answered `413`")
+    ] = 8 * MiB
+    max_batch: Annotated[
+        int, _key(1, 1_000_000, "most transactions in one `POST /v1/transactions/batch`")
+    ] = 10_000
+    rate_limit: Annotated[
+        int,
+        _key(
+            1,
+            10**7,
+            "requests per second allowed to one client address (token bucket); over it the"
+            " API answers `429`",
+        ),
+    ] = 1000
+    rate_burst: Annotated[
+        int,
+        _key(1, 10**7, "the bucket's size: requests a client may send at once after a quiet spell"),
+    ] = 2000
+    header_timeout_s: Annotated[
+        int,
+        _key(
+            1,
+            3600,
+            "a new connection must send a complete request head within this time, or it is closed",
+        ),
+    ] = 10
+    body_timeout_s: Annotated[
+        int,
+        _key(1, 3600, "a request body must arrive within this time, or the API answers `408`"),
+    ] = 30
+    idle_timeout_s: Annotated[
+        int, _key(1, 86_400, "a kept-alive connection with no request for this long is closed")
+    ] = 60
+    max_connections: Annotated[
+        int,
+        _key(
+            1,
+            1_000_000,
+            "open API connections at most; at the cap the oldest connection that never sent"
+            " a request makes room, else the new one is refused",
+        ),
+    ] = 800
+    max_connections_per_client: Annotated[
+        int, _key(1, 1_000_000, "open connections at most from one client address")
+    ] = 64
+    upload_quota_account_bytes: Annotated[
+        int,
+        _key(
+            0,
+            1 << 50,
+            "bytes of trace event bodies one account may upload per day (0: no quota); over"
+            " it the API answers `429 quota_exceeded`",
+        ),
+    ] = 256 * MiB
+    upload_quota_org_bytes: Annotated[int, _key(0, 1 << 50, "the same per organisation")] = (
+        1024 * MiB
+    )
+    unanchored_retention_s: Annotated[
+        int,
+        _key(
+            1,
+            10**9,
+            "uploaded event bodies whose events were never anchored on chain are purged"
+            " after this many seconds",
+        ),
+    ] = 86_400
+
+
+class PeerConfig(msgspec.Struct, frozen=True):
     """A peer to dial: its Ed25519 transport key and address."""
 
     public_key: bytes
@@ -122,57 +191,170 @@ class PeerConfig:
         return f"{self.public_key.hex()}@{self.host}:{self.port}"
 
 
-@dataclass(frozen=True, slots=True)
-class P2PConfig:
-    """Where the node listens for other nodes and whom it dials."""
+_PEERS_MUST = 'p2p.peers must be a list of "<key>@<host>:<port>" strings'
+_OBSERVERS_MUST = "p2p.observers must be a list of p2p keys (64 hex digits each, as in p2p.key)"
 
-    host: str = "127.0.0.1"
-    port: int = 26656
-    peers: tuple[PeerConfig, ...] = ()
+
+class P2PConfig(_Section, frozen=True):
+    """Where the node listens for other nodes and whom it dials (``[p2p]``)."""
+
+    host: Annotated[
+        str,
+        _key(doc="address this node listens on for other nodes (`0.0.0.0` on a real host)"),
+    ] = "127.0.0.1"
+    port: Annotated[int, _key(0, 65535, "its port")] = 26656
+    peers: Annotated[
+        tuple[PeerConfig, ...],
+        _key(
+            doc='nodes to dial, each `"<p2p key, 64 hex digits>@<host>:<port>"`; the key is the'
+            " peer's `p2p.key` public key, which the connection must prove",
+            extra={"must": _PEERS_MUST},
+        ),
+    ] = ()
     #: Transport keys of non-validator nodes this node lets in (read-only followers such
     #: as a regulator's node): they receive blocks and votes and catch up, never vote.
-    observers: tuple[bytes, ...] = ()
+    observers: Annotated[
+        tuple[bytes, ...],
+        _key(
+            doc="p2p keys (64 hex digits) of non-validator nodes this node lets in: they receive"
+            ' blocks and votes and catch up, but never vote (see cli.md, "Adding an observer")',
+            extra={"must": _OBSERVERS_MUST},
+        ),
+    ] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ConsensusConfig:
-    """BFT timeouts (each grows by ``timeout_delta_ms`` per round)."""
-
-    timeout_propose_ms: int = 3000
-    timeout_prevote_ms: int = 1000
-    timeout_precommit_ms: int = 1000
-    timeout_delta_ms: int = 500
+_TIMEOUT_MS = (10, 600_000)
 
 
-@dataclass(frozen=True, slots=True)
-class TsaConfig:
-    """The node's RFC 3161 time-stamping authority: PEM files (absolute, or relative to
-    the node home). ``xinlian init`` generates them; an operator may point at their own."""
+class ConsensusConfig(_Section, frozen=True):
+    """BFT timeouts, each growing by ``timeout_delta_ms`` per round (``[consensus]``).
 
-    cert: str = "tsa/tsa.pem"
-    key: str = "tsa/tsa.key"
-    chain: str = "tsa/ca.pem"
+    The defaults are :class:`xinlian.consensus.Timeouts`'s, so they are written once."""
+
+    timeout_propose_ms: Annotated[
+        int,
+        _key(
+            *_TIMEOUT_MS,
+            "how long validators wait for the round's proposal before prevoting nil",
+        ),
+    ] = _TIMEOUTS.propose_ms
+    timeout_prevote_ms: Annotated[
+        int,
+        _key(
+            *_TIMEOUT_MS,
+            "how long they wait after seeing prevotes of more than two thirds (for anything)"
+            " before precommitting",
+        ),
+    ] = _TIMEOUTS.prevote_ms
+    timeout_precommit_ms: Annotated[
+        int,
+        _key(
+            *_TIMEOUT_MS,
+            "how long they wait after seeing precommits of more than two thirds (for"
+            " anything) before moving to the next round",
+        ),
+    ] = _TIMEOUTS.precommit_ms
+    timeout_delta_ms: Annotated[int, _key(0, 600_000, "added to each timeout per round")] = (
+        _TIMEOUTS.propose_delta_ms
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class NodeConfig:
-    """Everything a node needs to start."""
+class TsaConfig(_Section, frozen=True):
+    """The node's RFC 3161 time-stamping authority (``[tsa]``): PEM files (absolute, or
+    relative to the node home). ``xinlian init`` generates them; an operator may point at
+    their own."""
+
+    cert: Annotated[
+        str,
+        _key(
+            doc="the TSA certificate (extended key usage `timeStamping`, critical), optionally"
+            " followed by intermediates",
+            min_length=1,
+        ),
+    ] = "tsa/tsa.pem"
+    key: Annotated[
+        str, _key(doc="its private key: PEM, RSA or ECDSA, unencrypted", min_length=1)
+    ] = "tsa/tsa.key"
+    chain: Annotated[str, _key(doc="the issuing chain up to the root", min_length=1)] = "tsa/ca.pem"
+
+
+class NodeConfig(_Section, frozen=True):
+    """Everything a node needs to start: the ``[node]`` keys, the other tables, its home."""
 
     home: Path
-    name: str = "node0"
-    block_interval_ms: int = 200
-    empty_block_interval_ms: int = 1000
-    state_retain: int = 1000
-    mempool_size: int = 200_000
-    block_gas_budget: int = DEFAULT_BLOCK_GAS_BUDGET
+    name: Annotated[str, _key(doc="the node's name in logs and `GET /v1/status`")] = (
+        "node0"  # load_config: the home directory's name
+    )
+    block_interval_ms: Annotated[
+        int,
+        _key(
+            10,
+            60_000,
+            "pause after a block is committed before the next height starts",
+        ),
+    ] = 200
+    empty_block_interval_ms: Annotated[
+        int,
+        _key(
+            10,
+            600_000,
+            "how long a proposer with an empty mempool waits for transactions before it"
+            " proposes an empty block",
+        ),
+    ] = 1000
+    state_retain: Annotated[
+        int,
+        _key(
+            1,
+            10**9,
+            "state versions (heights) kept for proofs and historical reads; older versions"
+            " are pruned, and a read of one answers `410 Gone`",
+        ),
+    ] = 1000
+    mempool_size: Annotated[
+        int,
+        _key(
+            1,
+            10**7,
+            "pending transactions held at most; beyond it submissions are refused with"
+            " `full` (503)",
+        ),
+    ] = 200_000
+    block_gas_budget: Annotated[
+        int,
+        _key(
+            1_000_000,
+            10**12,
+            "a block this node builds closes once its transactions used this much gas (the"
+            " rest stay pending); keeps execution short against the consensus timeouts (see"
+            ' consensus.md, "Block size and timeouts"). It is the builder\'s policy, not a'
+            " validity rule",
+        ),
+    ] = DEFAULT_BLOCK_GAS_BUDGET
     #: Below this many free bytes on the data disk, new client writes are refused (503).
-    min_free_bytes: int = 256 * 1024 * 1024
+    min_free_bytes: Annotated[
+        int,
+        _key(
+            0,
+            1 << 50,
+            "below this many free bytes on the data's file system, new client writes are"
+            " refused with `503` (consensus goes on); 0 turns the floor off (see"
+            " operations.md)",
+        ),
+    ] = 256 * MiB
     #: ``/readyz`` fails when the node is this many blocks behind its best peer.
-    max_lag_blocks: int = 10
-    api: ApiConfig = field(default_factory=ApiConfig)
-    p2p: P2PConfig = field(default_factory=P2PConfig)
-    consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
-    tsa: TsaConfig = field(default_factory=TsaConfig)
+    max_lag_blocks: Annotated[
+        int,
+        _key(
+            1,
+            10**9,
+            "`GET /readyz` fails when this node is more than this many blocks behind its best peer",
+        ),
+    ] = 10
+    api: ApiConfig = msgspec.field(default_factory=ApiConfig)
+    p2p: P2PConfig = msgspec.field(default_factory=P2PConfig)
+    consensus: ConsensusConfig = msgspec.field(default_factory=ConsensusConfig)
+    tsa: TsaConfig = msgspec.field(default_factory=TsaConfig)
 
     def tsa_paths(self) -> tuple[Path, Path, Path]:
         """The TSA certificate, key and chain files (resolved against the home)."""
@@ -199,89 +381,131 @@ class NodeConfig:
         return self.home / "data"
 
 
-def _int(section: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
-    value = section.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-        raise ConfigError(f"{key} must be an integer between {lo} and {hi}, got {value!r}")
-    return value
+SECTIONS: dict[str, type[_Section]] = {
+    "node": NodeConfig,
+    "api": ApiConfig,
+    "p2p": P2PConfig,
+    "consensus": ConsensusConfig,
+    "tsa": TsaConfig,
+}
+"""The tables of ``config.toml``; any other table is refused."""
+
+
+class ConfigKey(NamedTuple):
+    """One key of ``config.toml`` as its struct field declares it (docs/config.md's rows)."""
+
+    section: str
+    name: str
+    type: Any
+    default: Any
+    lo: int | None
+    hi: int | None
+    meaning: str
+    must: str | None
+
+
+def config_keys() -> Iterator[ConfigKey]:
+    """Every key of ``config.toml``, table by table, in declaration order."""
+    for section, record in SECTIONS.items():
+        hints = typing.get_type_hints(record, include_extras=True)
+        for f in msgspec.structs.fields(record):
+            if record is NodeConfig and (f.name == "home" or f.name in SECTIONS):
+                continue
+            hint = hints[f.name]
+            meta = next(m for m in hint.__metadata__ if isinstance(m, msgspec.Meta))
+            yield ConfigKey(
+                section,
+                f.name,
+                typing.get_args(hint)[0],
+                f.default,
+                None if meta.ge is None else int(meta.ge),
+                None if meta.le is None else int(meta.le),
+                meta.description or "",
+                (meta.extra or {}).get("must"),
+            )
+
+
+def _must(key: ConfigKey) -> str:
+    """What a value of ``key`` must be, in our words."""
+    if key.must is not None:
+        return key.must
+    if key.type is int:
+        return f"{key.name} must be an integer between {key.lo} and {key.hi}"
+    if key.section == "tsa":
+        return f"{key.name} must be a non-empty path string"
+    return f"{key.name} must be a string"
+
+
+_AT = re.compile(r"at `\$\.([a-z0-9_]+)(?:\.([a-z0-9_]+))?")
+
+
+def _parse_p2p(p2p: dict[str, Any]) -> None:
+    """Turn ``[p2p]`` peers and observers from text into their records (in place)."""
+    peers = p2p.get("peers", [])
+    if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
+        raise ConfigError(_PEERS_MUST)
+    observers = p2p.get("observers", [])
+    if not isinstance(observers, list) or not all(_is_key_hex(k) for k in observers):
+        raise ConfigError(_OBSERVERS_MUST)
+    if "peers" in p2p:
+        p2p["peers"] = [PeerConfig.parse(p) for p in peers]
+    if "observers" in p2p:
+        p2p["observers"] = [bytes.fromhex(k) for k in observers]
 
 
 def load_config(home: Path) -> NodeConfig:
-    """Read ``<home>/config.toml`` (defaults for anything missing)."""
+    """Read ``<home>/config.toml`` (defaults for anything missing).
+
+    Every table and key must be one the node knows: a misspelt one is refused, naming it,
+    rather than silently taking its default."""
     path = home / "config.toml"
     try:
         doc = tomllib.loads(path.read_text()) if path.exists() else {}
     except (tomllib.TOMLDecodeError, OSError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    node = doc.get("node", {})
-    api = doc.get("api", {})
-    p2p = doc.get("p2p", {})
-    cons = doc.get("consensus", {})
-    if not all(isinstance(t, dict) for t in (node, api, p2p, cons)):
-        raise ConfigError(f"{path}: [node], [api], [p2p] and [consensus] must be tables")
-    tsa = doc.get("tsa", {})
-    if not isinstance(tsa, dict) or not all(isinstance(v, str) and v for v in tsa.values()):
-        raise ConfigError(f"{path}: [tsa] must be a table of non-empty path strings")
-    if unknown := sorted(set(tsa) - {"cert", "key", "chain"}):
-        raise ConfigError(f"{path}: unknown [tsa] keys {unknown}; known: cert, key, chain")
-    host = api.get("host", "127.0.0.1")
-    p2p_host = p2p.get("host", "127.0.0.1")
-    if not isinstance(host, str) or not isinstance(p2p_host, str):
-        raise ConfigError("api.host and p2p.host must be strings")
-    peers = p2p.get("peers", [])
-    if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
-        raise ConfigError('p2p.peers must be a list of "<key>@<host>:<port>" strings')
-    observers = p2p.get("observers", [])
-    if not isinstance(observers, list) or not all(_is_key_hex(k) for k in observers):
-        raise ConfigError(
-            "p2p.observers must be a list of p2p keys (64 hex digits each, as in p2p.key)"
-        )
-    return NodeConfig(
-        home=home,
-        name=str(node.get("name", home.name)),
-        block_interval_ms=_int(node, "block_interval_ms", 200, 10, 60_000),
-        empty_block_interval_ms=_int(node, "empty_block_interval_ms", 1000, 10, 600_000),
-        state_retain=_int(node, "state_retain", 1000, 1, 10**9),
-        mempool_size=_int(node, "mempool_size", 200_000, 1, 10**7),
-        block_gas_budget=_int(
-            node, "block_gas_budget", DEFAULT_BLOCK_GAS_BUDGET, 1_000_000, 10**12
-        ),
-        min_free_bytes=_int(node, "min_free_bytes", 256 * 1024 * 1024, 0, 1 << 50),
-        max_lag_blocks=_int(node, "max_lag_blocks", 10, 1, 10**9),
-        api=ApiConfig(
-            host=host,
-            port=_int(api, "port", 8545, 0, 65535),
-            max_body_bytes=_int(api, "max_body_bytes", 8 * 1024 * 1024, 1024, 1 << 30),
-            max_batch=_int(api, "max_batch", 10_000, 1, 1_000_000),
-            rate_limit=_int(api, "rate_limit", 1000, 1, 10**7),
-            rate_burst=_int(api, "rate_burst", 2000, 1, 10**7),
-            header_timeout_s=_int(api, "header_timeout_s", 10, 1, 3600),
-            body_timeout_s=_int(api, "body_timeout_s", 30, 1, 3600),
-            idle_timeout_s=_int(api, "idle_timeout_s", 60, 1, 86_400),
-            max_connections=_int(api, "max_connections", 800, 1, 1_000_000),
-            max_connections_per_client=_int(api, "max_connections_per_client", 64, 1, 1_000_000),
-            upload_quota_account_bytes=_int(
-                api, "upload_quota_account_bytes", 256 * 1024 * 1024, 0, 1 << 50
-            ),
-            upload_quota_org_bytes=_int(
-                api, "upload_quota_org_bytes", 1024 * 1024 * 1024, 0, 1 << 50
-            ),
-            unanchored_retention_s=_int(api, "unanchored_retention_s", 86_400, 1, 10**9),
-        ),
-        p2p=P2PConfig(
-            host=p2p_host,
-            port=_int(p2p, "port", 26656, 0, 65535),
-            peers=tuple(PeerConfig.parse(p) for p in peers),
-            observers=tuple(bytes.fromhex(k) for k in observers),
-        ),
-        consensus=ConsensusConfig(
-            timeout_propose_ms=_int(cons, "timeout_propose_ms", 3000, 10, 600_000),
-            timeout_prevote_ms=_int(cons, "timeout_prevote_ms", 1000, 10, 600_000),
-            timeout_precommit_ms=_int(cons, "timeout_precommit_ms", 1000, 10, 600_000),
-            timeout_delta_ms=_int(cons, "timeout_delta_ms", 500, 0, 600_000),
-        ),
-        tsa=TsaConfig(**{k: tsa[k] for k in ("cert", "key", "chain") if k in tsa}),
-    )
+    known = {(k.section, k.name) for k in config_keys()}
+    for section, table in doc.items():
+        if section not in SECTIONS:
+            where = (
+                f"table [{section}]"
+                if isinstance(table, dict)
+                else f"key {section} (outside any table)"
+            )
+            known_tables = ", ".join(f"[{s}]" for s in SECTIONS)
+            raise ConfigError(f"{path}: unknown {where}; known tables: {known_tables}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        for key in table:
+            if (section, key) not in known:
+                raise ConfigError(f"{path}: unknown key [{section}] {key}")
+    try:
+        _parse_p2p(doc.setdefault("p2p", {}))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    fields = {"home": str(home), "name": home.name, **doc.pop("node", {}), **doc}
+    try:
+        return msgspec.convert(fields, NodeConfig, dec_hook=_decode_path)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {_explain(doc, fields, str(exc))}") from None
+
+
+def _decode_path(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError
+
+
+def _explain(doc: dict[str, Any], fields: dict[str, Any], error: str) -> str:
+    """Our message for a value msgspec refused: which key, what it must be, what it was."""
+    at = _AT.search(error)
+    if at is not None:
+        first, second = at.group(1), at.group(2)
+        section, name = (first, second) if first in SECTIONS and second else ("node", first)
+        for key in config_keys():
+            if (key.section, key.name) == (section, name):
+                table = fields if section == "node" else doc.get(section, {})
+                return f"[{section}] {_must(key)}, got {table.get(name)!r}"
+    return f"invalid configuration ({error})"
 
 
 def _is_key_hex(value: object) -> bool:
@@ -341,28 +565,30 @@ def render_config(
 ) -> str:
     """Text of a ``config.toml`` for a new node."""
     peer_lines = "".join(f'  "{p}",\n' for p in peers)
+    api, timeouts = ApiConfig(), ConsensusConfig()
+    defaults = NodeConfig(home=Path())
     return (
         "[node]\n"
         f'name = "{name}"\n'
         f"block_interval_ms = {block_interval_ms}\n"
-        "empty_block_interval_ms = 1000\n"
-        "state_retain = 1000\n"
-        f"block_gas_budget = {DEFAULT_BLOCK_GAS_BUDGET}\n\n"
+        f"empty_block_interval_ms = {defaults.empty_block_interval_ms}\n"
+        f"state_retain = {defaults.state_retain}\n"
+        f"block_gas_budget = {defaults.block_gas_budget}\n\n"
         "[api]\n"
         f'host = "{api_host}"\n'
         f"port = {port}\n"
-        "max_body_bytes = 8388608\n"
-        "max_batch = 10000\n"
-        "rate_limit = 1000\n"
-        "rate_burst = 2000\n\n"
+        f"max_body_bytes = {api.max_body_bytes}\n"
+        f"max_batch = {api.max_batch}\n"
+        f"rate_limit = {api.rate_limit}\n"
+        f"rate_burst = {api.rate_burst}\n\n"
         "[p2p]\n"
         f'host = "{p2p_host}"\n'
         f"port = {p2p_port}\n"
         f"peers = [\n{peer_lines}]\n"
         "observers = [\n]\n\n"
         "[consensus]\n"
-        "timeout_propose_ms = 3000\n"
-        "timeout_prevote_ms = 1000\n"
-        "timeout_precommit_ms = 1000\n"
-        "timeout_delta_ms = 500\n"
+        f"timeout_propose_ms = {timeouts.timeout_propose_ms}\n"
+        f"timeout_prevote_ms = {timeouts.timeout_prevote_ms}\n"
+        f"timeout_precommit_ms = {timeouts.timeout_precommit_ms}\n"
+        f"timeout_delta_ms = {timeouts.timeout_delta_ms}\n"
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
+import msgspec
 from aiohttp.test_utils import TestClient, TestServer
 
 from xinlian.api import create_app
@@ -18,7 +18,7 @@ PROBLEM = "application/problem+json"
 
 def _config(tmp_path: Path, **changes: object) -> NodeConfig:
     layout = create_network(tmp_path / "net", nodes=1)
-    return dataclasses.replace(load_config(layout.node_homes[0]), **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(load_config(layout.node_homes[0]), **changes)
 
 
 async def test_healthy_and_ready(tmp_path: Path) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
+import msgspec
 from aiohttp.test_utils import TestClient, TestServer
 
 from xinlian.api import create_app
@@ -48,8 +48,8 @@ def test_client_table_is_bounded() -> None:
 async def test_api_answers_429_with_retry_after(tmp_path: Path) -> None:
     layout = create_network(tmp_path / "net", nodes=1)
     config = load_config(layout.node_homes[0])
-    config = dataclasses.replace(
-        config, api=dataclasses.replace(config.api, rate_limit=1, rate_burst=5)
+    config = msgspec.structs.replace(
+        config, api=msgspec.structs.replace(config.api, rate_limit=1, rate_burst=5)
     )
     node = Node(config)
     try:

@@ -1,47 +1,30 @@
-"""docs/config.md documents exactly the keys ``load_config`` reads, with the code's
-types, defaults and ranges."""
+"""docs/config.md documents exactly the keys of the config structs, with their types,
+defaults and ranges: its tables are what ``tools/config_doc.py`` generates from them."""
 
 from __future__ import annotations
 
-import dataclasses
+import importlib.util
 import re
 import tomllib
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-from xinlian.node.config import (
-    ApiConfig,
-    ConfigError,
-    ConsensusConfig,
-    NodeConfig,
-    P2PConfig,
-    TsaConfig,
-    load_config,
-)
+from xinlian.node.config import ConfigError, NodeConfig, config_keys, load_config
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "config.md"
-SECTIONS: dict[str, type] = {
-    "node": NodeConfig,
-    "api": ApiConfig,
-    "p2p": P2PConfig,
-    "consensus": ConsensusConfig,
-    "tsa": TsaConfig,
-}
+ROOT = Path(__file__).resolve().parents[3]
+DOC = ROOT / "docs" / "config.md"
 ROW = re.compile(r"^\| `([a-z_]+)` \| ([^|]+) \| ([^|]+) \|([^|]*)\| ([^|]+) \|$")
-RANGE = re.compile(r"^(\d+) to (\d+)$")
 
 
-def code_keys() -> set[tuple[str, str]]:
-    """(section, key) of every key the loader reads: the fields of the config records."""
-    keys = set()
-    for section, record in SECTIONS.items():
-        for f in dataclasses.fields(record):
-            if record is NodeConfig and (f.name == "home" or f.name in SECTIONS):
-                continue
-            keys.add((section, f.name))
-    return keys
+def _tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("config_doc", ROOT / "tools" / "config_doc.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def doc_rows() -> dict[tuple[str, str], tuple[str, str, str]]:
@@ -68,11 +51,22 @@ def _write(home: Path, section: str, key: str, value: Any) -> None:
     (home / "config.toml").write_text(f"[{section}]\n{key} = {value!r}\n")
 
 
-def test_every_key_the_loader_reads_is_documented_and_nothing_else() -> None:
-    assert set(doc_rows()) == code_keys()
+def test_the_committed_page_is_the_generated_one() -> None:
+    text = DOC.read_text()
+    assert _tool().render(text) == text, "run: python tools/config_doc.py"
 
 
-def test_documented_defaults_and_types_are_the_codes(tmp_path: Path) -> None:
+def test_the_generator_notices_a_stale_table() -> None:
+    text = DOC.read_text()
+    stale = text.replace("| `port` | integer | `8545` | 0 to 65535 |", "| `port` | integer | `1` |")
+    assert stale != text and _tool().render(stale) == text
+
+
+def test_every_key_of_the_structs_is_documented_and_nothing_else() -> None:
+    assert set(doc_rows()) == {(k.section, k.name) for k in config_keys()}
+
+
+def test_documented_defaults_and_types_are_what_the_loader_gives(tmp_path: Path) -> None:
     config = load_config(tmp_path)  # no config.toml: every default
     for (section, key), (kind, default, _) in doc_rows().items():
         value = getattr(_section(config, section), key)
@@ -93,14 +87,19 @@ def test_documented_defaults_and_types_are_the_codes(tmp_path: Path) -> None:
         assert kind == expected, (section, key)
 
 
-@pytest.mark.parametrize(
-    ("section", "key", "lo", "hi"),
-    [
-        (s, k, int(m.group(1)), int(m.group(2)))
-        for (s, k), (_, _, r) in doc_rows().items()
-        if (m := RANGE.match(r.strip()))
-    ],
-)
+RANGES = [
+    (s, k, int(m.group(1)), int(m.group(2)))
+    for (s, k), (_, _, r) in doc_rows().items()
+    if (m := re.match(r"^(\d+) to (\d+)$", r.strip()))
+]
+
+
+def test_every_integer_key_has_a_documented_range() -> None:
+    ints = {(k.section, k.name) for k in config_keys() if k.type is int}
+    assert {(s, k) for s, k, _, _ in RANGES} == ints and len(ints) > 20
+
+
+@pytest.mark.parametrize(("section", "key", "lo", "hi"), RANGES)
 def test_documented_ranges_are_enforced(
     tmp_path: Path, section: str, key: str, lo: int, hi: int
 ) -> None:
@@ -110,8 +109,12 @@ def test_documented_ranges_are_enforced(
         assert getattr(_section(load_config(home), section), key) == ok
     for bad in (lo - 1, hi + 1):
         _write(home, section, key, bad)
-        with pytest.raises(ConfigError, match=f"{key} must be an integer between {lo} and {hi}"):
+        with pytest.raises(ConfigError) as info:
             load_config(home)
+        assert str(info.value) == (
+            f"{home / 'config.toml'}: [{section}] {key} must be an integer between {lo} and"
+            f" {hi}, got {bad}"
+        )
 
 
 def test_the_example_loads_and_uses_documented_keys(tmp_path: Path) -> None:
