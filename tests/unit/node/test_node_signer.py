@@ -367,7 +367,8 @@ def test_killed_signer_never_double_signs_after_restart(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         from pathlib import Path
         from xinlian.crypto import get_suite
-        from xinlian.node.signer import open_signer, SignStep
+        from xinlian.consensus import SignStep
+        from xinlian.node.signer import open_signer
         suite = get_suite("ed25519")
         key = suite.keypair_from_private(bytes(range(32)))
         s = open_signer(Path({str(file)!r}), lambda m: suite.sign(key.private_key, m),
