@@ -67,6 +67,7 @@ EXPECTED_ERRORS: tuple[str, ...] = (
     "xinlian.consensus.errors.ConsensusError",
     "xinlian.p2p.errors.P2PError",
     "xinlian.sync.catchup.SyncError",
+    "xinlian.protocol.errors.ProtocolError",
 )
 
 #: Top-level commands: name -> (module, attribute, the one-line help ``--help`` lists).
