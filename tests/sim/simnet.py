@@ -56,7 +56,7 @@ from xinlian.consensus.messages import PROPOSAL_TYPE, Proposal
 from xinlian.crypto.suite import get_suite
 from xinlian.node.lockfile import Loaded as LockLoaded
 from xinlian.node.lockfile import LockRecord, resume_for
-from xinlian.node.signer import GuardedSigner, SignerError, Step, open_signer
+from xinlian.node.signer import GuardedSigner, SignerError, open_signer
 from xinlian.types import Commit, Validator, ValidatorSet, Vote, VoteType
 
 CHAIN = "sim-chain"
@@ -604,7 +604,7 @@ class Simulator:
 
         def sign(height: int, round_: int, step: SignStep, payload: bytes) -> bytes:
             if self.scenario.guarded:
-                signature = self.signers[index].sign(height, round_, Step(int(step)), payload)
+                signature = self.signers[index].sign(height, round_, step, payload)
             else:
                 signature = raw_sign(index, payload)
             self.witness(index, height, round_, int(step), payload)

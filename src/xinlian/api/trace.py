@@ -39,6 +39,7 @@ from xinlian.gs1.epcis import EpcisError, EventSummary
 from xinlian.gs1.eventhash import hash_uri
 from xinlian.mempool import MempoolError
 from xinlian.node.runtime import Node
+from xinlian.protocol import Refusal
 from xinlian.sdk.trace import CapturePlan, plan_capture
 from xinlian.types import SignedTransaction
 from xinlian.types.trace import (
@@ -109,22 +110,34 @@ def _writer(node: Node, address: str) -> str:
     admin of an active member organisation); a 403 problem otherwise."""
     state = node.chain.state
     account = identity.load_account(state.get(b"identity/" + identity.account_key(address)))
-    if account is None or not account.active:
-        raise Problem(403, "Forbidden", f"{address} is not an active registered account", "refused")
+    if account is None:
+        raise Problem(
+            Refusal.UNKNOWN_SENDER.status,
+            "Forbidden",
+            f"{address} is not a registered account",
+            Refusal.UNKNOWN_SENDER.value,
+        )
+    if not account.active:
+        raise Problem(
+            Refusal.INACTIVE_SENDER.status,
+            "Forbidden",
+            f"{address} is a deactivated account",
+            Refusal.INACTIVE_SENDER.value,
+        )
     org = identity.load_org(state.get(b"identity/" + identity.org_key(account.org)))
     if org is None or not org.active:
         raise Problem(
             403,
             "Forbidden",
             f"{address} belongs to organisation {account.org!r}, which is not an active member",
-            "refused",
+            Refusal.INACTIVE_SENDER.value,
         )
     if not {Role.WRITER.value, Role.ADMIN.value} & set(account.roles):
         raise Problem(
             403,
             "Forbidden",
             f"account {address} lacks role 'writer' to store trace event bodies",
-            "permission_denied",
+            Refusal.PERMISSION_DENIED.value,
         )
     return account.org
 

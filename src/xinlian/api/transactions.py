@@ -20,22 +20,13 @@ from xinlian.crypto import address_of
 from xinlian.mempool import MempoolError, decode_envelope
 from xinlian.node.chain import Chain, EnvelopeFactory, Simulation
 from xinlian.node.runtime import now_ms
+from xinlian.protocol import Refusal
 from xinlian.types import TxEnvelope, TxStatus
-
-_REASON_STATUS = {
-    "full": 503,
-    "duplicate": 409,
-    "nonce_taken": 409,
-    "too_large": 413,
-    "args_too_large": 413,
-    "permission_denied": 403,
-}
 
 
 def _submit_problem(exc: MempoolError) -> Problem:
-    status = _REASON_STATUS.get(exc.reason, 400 if exc.reason != "refused" else 403)
-    title = "Transaction refused"
-    return Problem(status, title, str(exc), exc.reason)
+    """The problem document of a refusal: its code's one status (``protocol.HTTP_STATUS``)."""
+    return Problem(exc.reason.status, "Transaction refused", str(exc), exc.reason.value)
 
 
 # HANDLERS
@@ -81,7 +72,7 @@ async def submit_batch(request: web.Request) -> web.Response:
     accepted = 0
     for r in results:
         if isinstance(r, MempoolError):
-            out.append({"error": {"reason": r.reason, "detail": str(r)}})
+            out.append({"error": {"reason": r.reason.value, "detail": str(r)}})
         else:
             accepted += 1
             out.append({"hash": r.hex()})
@@ -233,12 +224,13 @@ def simulation_json(sim: Simulation, signed: bool) -> dict[str, Any]:
         "gas_cap": SIMULATE_MAX_GAS,
         "capped": capped,
         "refused": sim.refused,
-        "code": sim.reason,
+        "code": None if sim.reason is None else sim.reason.value,
         "receipt": None if receipt is None else receipt_json(receipt),
     }
 
 
 def _refusal_json(detail: str) -> dict[str, Any]:
+    """An unsigned simulation whose ``address`` names no registered account."""
     return {
         "outcome": "refused",
         "hash": None,
@@ -246,7 +238,7 @@ def _refusal_json(detail: str) -> dict[str, Any]:
         "gas_cap": SIMULATE_MAX_GAS,
         "capped": False,
         "refused": detail,
-        "code": "refused",
+        "code": Refusal.UNKNOWN_SENDER.value,
         "receipt": None,
     }
 

@@ -29,7 +29,16 @@ PolRound = Annotated[int, Meta(ge=-1)]
 
 
 class SignStep(IntEnum):
-    """What is signed within a round, in protocol order (the signer's log orders by it)."""
+    """What is signed within a round, in protocol order: the one enum for it, used by
+    the consensus machine's signing callback and by the node's double-sign guard
+    (``node.signer``), whose log orders records by (height, round, step).
+
+    The machine's round step (``consensus.tendermint.Step``: PROPOSE, PREVOTE,
+    PRECOMMIT) stays a separate enum on purpose: it is where the machine *is* in a round
+    (the paper's ``step_p``), which can differ from what it last signed (a validator that
+    is not the proposer is in PROPOSE without signing anything; it may sign a precommit
+    for nil after a timeout without a prevote step having produced a signature), and its
+    first member names a phase, not a message."""
 
     PROPOSAL = 0
     PREVOTE = 1

@@ -76,7 +76,10 @@ Message = SignedProposal | SignedVote
 
 
 class Step(IntEnum):
-    """The step within a round (the paper's ``step_p``)."""
+    """The step within a round (the paper's ``step_p``): where the machine is, not what it
+    signs. What is signed is ``consensus.messages.SignStep`` (PROPOSAL, PREVOTE,
+    PRECOMMIT), a different thing: a validator is in PROPOSE whether or not it proposes,
+    and signs no message for being there; the two only share their order."""
 
     PROPOSE = 0
     PREVOTE = 1

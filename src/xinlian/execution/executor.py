@@ -30,9 +30,25 @@ from xinlian.contracts import NAME as CONTRACTS
 from xinlian.contracts import RUNTIME, ContractsApp, is_contract_address
 from xinlian.contracts.limits import MAX_BYTES
 from xinlian.crypto import CryptoSuite
-from xinlian.execution.errors import ExecutionError, InvalidBlock, InvalidTransaction
+from xinlian.execution.errors import (
+    ArgsTooLarge,
+    ExecutionError,
+    Expired,
+    GasLimitOutOfBounds,
+    InactiveSender,
+    InvalidArgs,
+    InvalidBlock,
+    InvalidTransaction,
+    NonceMismatch,
+    PermissionDenied,
+    TxTooLarge,
+    UnknownSender,
+    UnknownTarget,
+    WrongChain,
+)
 from xinlian.execution.gas import GAS, GasMeter, intrinsic_gas
 from xinlian.execution.overlay import AppState, BlockOverlay, Reader, TxOverlay
+from xinlian.protocol import Refusal
 from xinlian.types import Event, Receipt, SignedTransaction, TxEnvelope, TxStatus
 from xinlian.types.genesis import ChainParams, Genesis
 
@@ -272,7 +288,7 @@ class Executor:
         expected = self._nonce(block, env.sender_address)
         nonce = env.stx.tx.nonce
         if nonce < expected:
-            raise InvalidTransaction(f"nonce {nonce} is already used; the next is {expected}")
+            raise NonceMismatch(f"nonce {nonce} is already used; the next is {expected}")
         if nonce > expected:
             block.changes[nonce_key(env.sender_address)] = encode(nonce)
         tx = env.stx.tx
@@ -308,36 +324,31 @@ class Executor:
         tx = env.stx.tx
         if is_contract_address(tx.target):
             if len(tx.args) > CONTRACT_MAX_ARGS:
-                raise InvalidTransaction(
+                raise ArgsTooLarge(
                     f"arguments of {tx.target}.{tx.method} are {len(tx.args)} bytes, "
-                    f"limit {CONTRACT_MAX_ARGS}",
-                    "args_too_large",
+                    f"limit {CONTRACT_MAX_ARGS}"
                 )
             return None
         try:
             _, method = self._resolve(tx.target, tx.method)
         except CallError as exc:
-            raise InvalidTransaction(str(exc), "unknown_target") from None
+            raise UnknownTarget(str(exc)) from None
         if method.role is not None and not _has_role(account, method.role):
-            raise InvalidTransaction(
+            raise PermissionDenied(
                 f"account {env.sender_address} lacks role "
-                f"{method.role.value!r} for {tx.target}.{tx.method}",
-                "permission_denied",
+                f"{method.role.value!r} for {tx.target}.{tx.method}"
             )
         if len(tx.args) > method.max_args:
-            raise InvalidTransaction(
+            raise ArgsTooLarge(
                 f"arguments of {tx.target}.{tx.method} are {len(tx.args)} bytes, "
-                f"limit {method.max_args}",
-                "args_too_large",
+                f"limit {method.max_args}"
             )
         try:
             args = decode(tx.args, method.args_type)
             if method.check is not None:
                 method.check(args)
         except (CodecError, CallError) as exc:
-            raise InvalidTransaction(
-                f"bad arguments for {tx.target}.{tx.method}: {exc}", "invalid_args"
-            ) from None
+            raise InvalidArgs(f"bad arguments for {tx.target}.{tx.method}: {exc}") from None
         return args
 
     def _nonce(self, block: BlockOverlay, address: str) -> int:
@@ -347,34 +358,32 @@ class Executor:
     def _admit(self, block: BlockOverlay, env: TxEnvelope, height: int) -> identity.Account:
         tx = env.stx.tx
         if tx.chain_id != self.chain_id:
-            raise InvalidTransaction(
-                f"chain id {tx.chain_id!r} is not this chain's ({self.chain_id!r})"
-            )
+            raise WrongChain(f"chain id {tx.chain_id!r} is not this chain's ({self.chain_id!r})")
         if tx.expiry < height:
-            raise InvalidTransaction(f"expired at height {tx.expiry} (now {height})")
+            raise Expired(f"expired at height {tx.expiry} (now {height})")
         if len(env.raw) > self.params.max_tx_bytes:
-            raise InvalidTransaction(
+            raise TxTooLarge(
                 f"transaction is {len(env.raw)} bytes, limit {self.params.max_tx_bytes}"
             )
         if tx.gas_limit > self.params.max_gas_per_tx:
-            raise InvalidTransaction(
+            raise GasLimitOutOfBounds(
                 f"gas limit {tx.gas_limit} above the chain's maximum {self.params.max_gas_per_tx}"
             )
         need = intrinsic_gas(len(env.raw))
         if tx.gas_limit < need:
-            raise InvalidTransaction(f"gas limit {tx.gas_limit} below the intrinsic gas {need}")
+            raise GasLimitOutOfBounds(f"gas limit {tx.gas_limit} below the intrinsic gas {need}")
         raw_account = block.get(b"identity/" + identity.account_key(env.sender_address))
         account = identity.load_account(raw_account)
         if account is None:
-            raise InvalidTransaction(
+            raise UnknownSender(
                 f"unknown sender {env.sender_address}: the key is not "
                 "registered to any organisation"
             )
         if not account.active:
-            raise InvalidTransaction(f"sender {env.sender_address} is deactivated")
+            raise InactiveSender(f"sender {env.sender_address} is deactivated")
         org = identity.load_org(block.get(b"identity/" + identity.org_key(account.org)))
         if org is None or not org.active:
-            raise InvalidTransaction(
+            raise InactiveSender(
                 f"sender {env.sender_address} belongs to organisation {account.org!r}, "
                 "which is not an active member"
             )
@@ -387,7 +396,8 @@ class Executor:
         account = self._admit(block, env, height)
         expected = self._nonce(block, env.sender_address)
         if tx.nonce != expected:
-            raise InvalidTransaction(f"nonce {tx.nonce}, expected {expected}")
+            too_high = Refusal.NONCE_TOO_HIGH if tx.nonce > expected else None
+            raise NonceMismatch(f"nonce {tx.nonce}, expected {expected}", too_high)
         # NONCE: consumed whatever happens next.
         block.changes[nonce_key(env.sender_address)] = encode(expected + 1)
         meter = GasMeter(tx.gas_limit, intrinsic_gas(len(env.raw)))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 
 from xinlian.codec import CodecError, decode, encode
 from xinlian.crypto import CryptoSuite, address_of
+from xinlian.protocol import Refusal
 from xinlian.types import SignedTransaction, TxEnvelope
 
 #: Every this many heights, ``update`` re-checks all senders, not only those in the block.
@@ -23,9 +24,10 @@ EXPIRY_SWEEP_BLOCKS = 16
 
 
 class MempoolError(Exception):
-    """A transaction refused on admission; ``reason`` is a short code for clients."""
+    """A transaction refused on admission; ``reason`` is its code for clients (a
+    :class:`~xinlian.protocol.Refusal`, whose value is the wire string)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: Refusal, message: str) -> None:
         super().__init__(message)
         self.reason = reason
 
@@ -33,21 +35,21 @@ class MempoolError(Exception):
 def decode_envelope(suite: CryptoSuite, chain_id: str, raw: bytes, max_bytes: int) -> TxEnvelope:
     """Decode and authenticate one signed transaction; raises ``MempoolError``."""
     if len(raw) > max_bytes:
-        raise MempoolError("too_large", f"transaction is {len(raw)} bytes, limit {max_bytes}")
+        raise MempoolError(Refusal.TOO_LARGE, f"transaction is {len(raw)} bytes, limit {max_bytes}")
     try:
         stx = decode(raw, SignedTransaction)
     except CodecError as exc:
-        raise MempoolError("malformed", str(exc)) from None
+        raise MempoolError(Refusal.MALFORMED, str(exc)) from None
     tx = stx.tx
     if tx.chain_id != chain_id:
-        raise MempoolError("wrong_chain", f"chain id {tx.chain_id!r} is not {chain_id!r}")
+        raise MempoolError(Refusal.WRONG_CHAIN, f"chain id {tx.chain_id!r} is not {chain_id!r}")
     if len(tx.sender) != suite.public_key_size:
         raise MempoolError(
-            "bad_signature",
+            Refusal.BAD_SIGNATURE,
             f"sender is not a {suite.name} public key ({suite.public_key_size} bytes)",
         )
     if not suite.verify(tx.sender, encode(tx), stx.signature):
-        raise MempoolError("bad_signature", "signature does not verify for the sender's key")
+        raise MempoolError(Refusal.BAD_SIGNATURE, "signature does not verify for the sender's key")
     return TxEnvelope(stx, raw, suite.hash(raw), address_of(suite, tx.sender))
 
 
@@ -109,34 +111,36 @@ class Mempool:
         tx = env.stx.tx
         with self._lock:
             if env.hash in self._by_hash:
-                raise MempoolError("duplicate", "transaction is already pending")
+                raise MempoolError(Refusal.DUPLICATE, "transaction is already pending")
             next_nonce = self._state_nonce(env.sender_address)
             if tx.nonce < next_nonce:
                 raise MempoolError(
-                    "nonce_too_low",
+                    Refusal.NONCE_TOO_LOW,
                     f"nonce {tx.nonce} already used; the sender's next nonce is {next_nonce}",
                 )
             if tx.nonce > next_nonce + self.max_nonce_gap:
                 raise MempoolError(
-                    "nonce_too_high",
+                    Refusal.NONCE_TOO_HIGH,
                     f"nonce {tx.nonce} is more than {self.max_nonce_gap} ahead of {next_nonce}",
                 )
             sender = self._senders.get(env.sender_address)
             if sender is not None:
                 if tx.nonce in sender.txs:
                     raise MempoolError(
-                        "nonce_taken",
+                        Refusal.NONCE_TAKEN,
                         f"another transaction with nonce {tx.nonce} from this sender is pending",
                     )
                 if len(sender.txs) >= self.max_per_sender:
                     raise MempoolError(
-                        "sender_limit",
+                        Refusal.SENDER_LIMIT,
                         f"sender already has {self.max_per_sender} pending transactions",
                     )
             if len(self._by_hash) >= self.max_txs:
-                raise MempoolError("full", f"mempool is full ({self.max_txs} transactions)")
+                raise MempoolError(Refusal.FULL, f"mempool is full ({self.max_txs} transactions)")
             if self._bytes + len(env.raw) > self.max_bytes:
-                raise MempoolError("full", f"mempool is full ({self.max_bytes} bytes pending)")
+                raise MempoolError(
+                    Refusal.FULL, f"mempool is full ({self.max_bytes} bytes pending)"
+                )
             if self._admit is not None:
                 env = self._admit(env) or env
             if sender is None:

@@ -24,7 +24,7 @@ from xinlian.execution import BlockResult, Executor, InvalidBlock, InvalidTransa
 from xinlian.execution.executor import nonce_key
 from xinlian.ledger import Ledger, NotFound
 from xinlian.mempool import Mempool, MempoolError, decode_envelope
-from xinlian.protocol import ProtocolError
+from xinlian.protocol import ProtocolError, Refusal
 from xinlian.protocol.blocks import CertificateError, block_hash, validator_set_hash, verify_commit
 from xinlian.protocol.genesis import genesis_hash, genesis_validators, parse_genesis
 from xinlian.state import StateError, StateTree
@@ -82,15 +82,15 @@ class Simulation:
         env: the transaction simulated.
         receipt: the receipt it would get, or None when it would be refused.
         refused: why a node would refuse it (it could not be in a block), else None.
-        reason: the refusal's code, as admission answers it (``refused``,
-            ``permission_denied``, ``unknown_target``, ``invalid_args``, ...), else None.
+        reason: the refusal's code, as admission answers it (``expired``,
+            ``unknown_sender``, ``permission_denied``, ``invalid_args``, ...), else None.
     """
 
     height: int
     env: TxEnvelope
     receipt: Receipt | None
     refused: str | None
-    reason: str | None = None
+    reason: Refusal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +317,7 @@ class Chain:
                 env,
                 None,
                 f"nonce {nonce} is more than {gap} ahead of {committed}",
-                "refused",
+                Refusal.NONCE_TOO_HIGH,
             )
         header = self.ledger.header(height) if height > 0 else None
         if header is not None and time_ms <= header.time_ms:
@@ -325,7 +325,7 @@ class Chain:
         try:
             receipt = self.executor.simulate(read, env, height + 1, time_ms, gas_cap=gas_cap)
         except InvalidTransaction as exc:
-            return Simulation(height, env, None, str(exc), exc.reason)
+            return Simulation(height, env, None, str(exc), exc.refusal)
         return Simulation(height, env, receipt, None)
 
     # ADMISSION
@@ -334,7 +334,7 @@ class Chain:
         try:
             return self.executor.admit(self.state.get, env, self.height + 1)
         except InvalidTransaction as exc:
-            raise MempoolError(exc.reason, str(exc)) from None
+            raise MempoolError(exc.refusal, str(exc)) from None
 
     # BLOCKS
 

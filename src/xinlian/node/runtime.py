@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from xinlian.codec import CodecError, decode, encode, to_builtins
+from xinlian.consensus.messages import SignStep
 from xinlian.crypto import KeyPair, get_suite
 from xinlian.ledger import Ledger, NotFound
 from xinlian.mempool import MempoolError, decode_envelope
@@ -31,7 +32,6 @@ from xinlian.node.keys import read_key
 from xinlian.node.lockfile import LockFile
 from xinlian.node.metrics import NodeMetrics
 from xinlian.node.signer import GuardedSigner, open_signer
-from xinlian.node.signer import Step as SignerStep
 from xinlian.node.wire import MAX_TX_BATCH, Channel, TxBatch
 from xinlian.p2p import PeerAddress, Transport, TransportConfig, TransportIdentity
 from xinlian.storage import KVStore, StorageError, open_store
@@ -282,7 +282,7 @@ class Node:
             return None
         index = keys.index(self.key.public_key)
         if any(sig.validator_index == index for sig in commit.signatures):
-            return (height, commit.round, int(SignerStep.PRECOMMIT))
+            return (height, commit.round, int(SignStep.PRECOMMIT))
         return None
 
     def fail(self, exc: StorageError) -> None:
@@ -521,7 +521,7 @@ class Node:
             self.metrics,
             network,
             self.key.public_key,
-            lambda h, r, step, payload: self.signer.sign(h, r, SignerStep(int(step)), payload),
+            self.signer.sign,
             self._chain_thread,
             max_frame_bytes=self.max_frame_bytes,
             gate=self.signer,

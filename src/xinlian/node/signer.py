@@ -28,10 +28,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from enum import IntEnum
 from pathlib import Path
 
 from xinlian.codec import CodecError, decode
+from xinlian.consensus.messages import SignStep
 from xinlian.node.signlog import FileOps, SignedRecord, SignLog, SignLogError
 from xinlian.storage import KVStore, WriteBatch
 
@@ -42,7 +42,6 @@ __all__ = [
     "RegressionError",
     "SignedRecord",
     "SignerError",
-    "Step",
     "open_signer",
 ]
 
@@ -54,14 +53,6 @@ FENCE_SETTLE_S = 3.0
 
 #: Where versions before the signing file kept the last record (in the node's database).
 LEGACY_KEY = b"W/last"
-
-
-class Step(IntEnum):
-    """What is being signed within a round, in protocol order."""
-
-    PROPOSAL = 0
-    PREVOTE = 1
-    PRECOMMIT = 2
 
 
 class SignerError(Exception):
@@ -83,7 +74,7 @@ class FencedError(SignerError):
 
 def _describe(position: tuple[int, int, int]) -> str:
     height, round_, step = position
-    return f"height {height}, round {round_}, {Step(step).name.lower()}"
+    return f"height {height}, round {round_}, {SignStep(step).name.lower()}"
 
 
 class GuardedSigner:
@@ -186,7 +177,7 @@ class GuardedSigner:
                     self._floor + 1,
                 )
 
-    def sign(self, height: int, round_: int, step: Step, payload: bytes) -> bytes:
+    def sign(self, height: int, round_: int, step: SignStep, payload: bytes) -> bytes:
         """Sign ``payload`` at (height, round, step), durably recording it first.
 
         Raises:

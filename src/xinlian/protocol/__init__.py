@@ -11,5 +11,6 @@ Errors: every failure here is a :class:`ProtocolError`.
 """
 
 from xinlian.protocol.errors import ProtocolError
+from xinlian.protocol.refusal import HTTP_STATUS, Refusal
 
-__all__ = ["ProtocolError"]
+__all__ = ["HTTP_STATUS", "ProtocolError", "Refusal"]

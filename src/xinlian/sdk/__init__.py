@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from xinlian.sdk.errors import (
         ApiError,
         NotFoundError,
+        Refusal,
         ResponseError,
         TransportError,
         TxFailedError,
@@ -77,6 +78,7 @@ _LAZY = {
     "default_url": "xinlian.sdk.client",
     "ApiError": "xinlian.sdk.errors",
     "NotFoundError": "xinlian.sdk.errors",
+    "Refusal": "xinlian.sdk.errors",
     "ResponseError": "xinlian.sdk.errors",
     "TransportError": "xinlian.sdk.errors",
     "TxFailedError": "xinlian.sdk.errors",
@@ -131,6 +133,7 @@ __all__ = [
     "NodeStatus",
     "NotFoundError",
     "ReceiptInfo",
+    "Refusal",
     "ResponseError",
     "SignedTx",
     "Signer",

@@ -14,9 +14,12 @@
 
 from __future__ import annotations
 
+from xinlian.protocol import Refusal
+
 __all__ = [
     "ApiError",
     "NotFoundError",
+    "Refusal",
     "ResponseError",
     "TransportError",
     "TxFailedError",
@@ -35,20 +38,27 @@ class ApiError(XinlianError):
 
     Attributes:
         status: the HTTP status code.
-        reason: the machine-readable reason code (``"nonce_too_low"``, ``"refused"``, ...),
-            or ``""`` when the node gave none.
+        reason: the machine-readable reason code: a :class:`~xinlian.protocol.Refusal`
+            for a transaction refusal (``Refusal.EXPIRED``, equal to ``"expired"``), else the
+            string as the node sent it (``"bad_body"``, or a refusal code newer than this
+            SDK), ``""`` when the node gave none.
         detail: the human-readable explanation.
         title: the problem's short title (``"Bad Request"``).
     """
 
     def __init__(self, status: int, reason: str, detail: str, title: str = "") -> None:
         self.status = status
-        self.reason = reason
+        self.reason: Refusal | str = Refusal.parse(reason)
         self.detail = detail
         self.title = title
         label = reason or title or "error"
         where = f" (HTTP {status})" if status else ""
         super().__init__(f"{label}: {detail}{where}" if detail else f"{label}{where}")
+
+    @property
+    def refusal(self) -> Refusal | None:
+        """The refusal code when ``reason`` is one this SDK knows, else None."""
+        return self.reason if isinstance(self.reason, Refusal) else None
 
 
 class NotFoundError(ApiError):

@@ -21,6 +21,7 @@ from typing import Any, TypeAlias, TypeVar
 import msgspec
 
 from xinlian.crypto import CryptoError, CryptoSuite, get_suite
+from xinlian.protocol import Refusal
 from xinlian.sdk.errors import (
     ApiError,
     ResponseError,
@@ -83,7 +84,7 @@ __all__ = ["Op", "Request", "Response", "Session", "Sleep", "as_hash"]
 T = TypeVar("T")
 
 #: Refusals after which a send is retried with a corrected nonce.
-_NONCE_REASONS = frozenset({"nonce_too_low", "nonce_taken"})
+_NONCE_REASONS = frozenset({Refusal.NONCE_TOO_LOW, Refusal.NONCE_TAKEN})
 _SEND_ATTEMPTS = 4
 #: How long a height seen from the node is used to compute expiries before re-reading it.
 _HEIGHT_TTL = 5.0
@@ -624,7 +625,8 @@ class Session:
 
         The nonce is read from the node once and then tracked; a refusal because of a
         stale nonce is retried with a corrected one. Other refusals raise ``ApiError``
-        (``reason`` tells why, e.g. ``"refused"`` for an unknown sender).
+        (``reason`` tells why, e.g. ``Refusal.UNKNOWN_SENDER``, equal to the string
+        ``"unknown_sender"``).
         """
         signer = self._signer()
         address = signer.address
@@ -641,12 +643,12 @@ class Session:
             except XinlianError:
                 self._nonces.pop(address, None)  # unknown outcome: re-read next time
                 raise
-            if error is None or error.reason == "duplicate":
+            if error is None or error.reason == Refusal.DUPLICATE:
                 self._nonces[address] = nonce + 1
                 break
-            if error.reason == "nonce_taken":
+            if error.reason == Refusal.NONCE_TAKEN:
                 self._nonces[address] = nonce + 1
-            elif error.reason == "nonce_too_low":
+            elif error.reason == Refusal.NONCE_TOO_LOW:
                 self._nonces.pop(address, None)
             else:
                 raise error
@@ -818,8 +820,8 @@ class Session:
         for stx, item in zip(signed, items, strict=True):
             if isinstance(item, dict) and "error" in item:
                 err = item["error"] if isinstance(item["error"], dict) else {}
-                reason = str(err.get("reason", ""))
-                if reason == "duplicate":
+                reason = Refusal.parse(str(err.get("reason", "")))
+                if reason == Refusal.DUPLICATE:
                     out.append(TxResult(hash=stx.hash, status="pending", nonce=stx.nonce))
                     continue
                 out.append(
@@ -827,7 +829,11 @@ class Session:
                         hash=stx.hash,
                         status="refused",
                         nonce=stx.nonce,
-                        error=ApiError(400, reason, str(err.get("detail", ""))),
+                        error=ApiError(
+                            reason.status if isinstance(reason, Refusal) else 400,
+                            reason,
+                            str(err.get("detail", "")),
+                        ),
                     )
                 )
             elif isinstance(item, dict) and item.get("hash") == stx.hash.hex():

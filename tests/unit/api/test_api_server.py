@@ -267,7 +267,7 @@ def test_submit_rejects_bad_transactions(live_node: Any, writer: Sender) -> None
     )
     raw = encode(SignedTransaction(tx, SUITE.sign(stranger.private_key, encode(tx))))
     status, ctype, doc = call(url, "POST", "/v1/transactions", {"tx": raw.hex()})
-    _problem(status, ctype, doc, 403, "refused")
+    _problem(status, ctype, doc, 403, "unknown_sender")
     assert "unknown sender" in doc["detail"]
     old = writer.tx(nonce=0)
     _problem(*call(url, "POST", "/v1/transactions", {"tx": old.hex()}), 400, "nonce_too_low")
@@ -282,7 +282,7 @@ def test_submit_rejects_bad_transactions(live_node: Any, writer: Sender) -> None
     wait_committed(url, SUITE.hash(ahead).hex())
     low_gas = writer.tx(gas_limit=10, nonce=writer.nonce)
     status, ctype, doc = call(url, "POST", "/v1/transactions", {"tx": low_gas.hex()})
-    _problem(status, ctype, doc, 403, "refused")
+    _problem(status, ctype, doc, 400, "gas_limit_out_of_bounds")
     assert "intrinsic gas" in doc["detail"]
 
 

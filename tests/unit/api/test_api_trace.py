@@ -126,7 +126,7 @@ def test_storing_bodies_needs_a_signed_request_by_a_writer(
         time_ms=int(time.time() * 1000),
     )
     r = httpx.post(url, content=content, headers=headers, timeout=30)
-    assert (r.status_code, r.json()["reason"]) == (403, "refused")
+    assert (r.status_code, r.json()["reason"]) == (403, "unknown_sender")
     r = _signed_upload(live_node, "org1-writer", doc)
     assert r.status_code == 200, r.text
     assert r.json()["hashes"] == sdk_trace.plan_capture(doc["document"]).hashes

@@ -130,7 +130,7 @@ def test_refusals_and_failures_are_reported(net: tuple[str, Path], tmp_path: Pat
     # --no-simulate: the node's refusal and the failed receipt (simulation: see
     # test_cli_simulate.py).
     refused = _run(url, *put, "--no-simulate", "--key", str(stranger), code=1)
-    assert "error: refused: unknown sender" in refused.output
+    assert "error: unknown_sender: unknown sender" in refused.output
     reader = str(root / "keys" / "org1-reader.key")
     denied = _run(url, *put, "--no-simulate", "--key", reader, code=1)
     assert "error: permission_denied: account" in denied.output

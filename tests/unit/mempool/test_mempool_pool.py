@@ -13,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from xinlian.codec import encode, encode_args
 from xinlian.crypto import KeyPair, address_of, get_suite
 from xinlian.mempool import Mempool, MempoolError, decode_envelope
+from xinlian.protocol import Refusal
 from xinlian.types import SignedTransaction, Transaction, TxEnvelope
 
 SUITE = get_suite("ed25519")
@@ -63,6 +64,7 @@ def pool_with(nonces: dict[str, int], **kw: object) -> Mempool:
 def refusal(action: Callable[[], object]) -> tuple[str, str]:
     with pytest.raises(MempoolError) as info:
         action()
+    assert isinstance(info.value.reason, Refusal)  # a typed code, with its one status
     return info.value.reason, str(info.value)
 
 
@@ -236,12 +238,12 @@ def test_admit_hook_refuses() -> None:
     def admit(e: TxEnvelope) -> None:
         seen.append(e)
         if e.sender_address == addr("mallory"):
-            raise MempoolError("refused", "unknown sender")
+            raise MempoolError(Refusal.UNKNOWN_SENDER, "unknown sender")
 
     pool = pool_with({}, admit=admit)
     good = env("alice", 0)
     pool.add(good)
-    assert refusal(lambda: pool.add(env("mallory", 0))) == ("refused", "unknown sender")
+    assert refusal(lambda: pool.add(env("mallory", 0))) == ("unknown_sender", "unknown sender")
     assert len(pool) == 1
     assert refusal(lambda: pool.add(good))[0] == "duplicate"
     assert [e.sender_address for e in seen] == [addr("alice"), addr("mallory")]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from xinlian.codec import encode
+from xinlian.consensus import SignStep
 from xinlian.crypto import get_suite
 from xinlian.node.signer import (
     LEGACY_KEY,
@@ -18,7 +19,6 @@ from xinlian.node.signer import (
     GuardedSigner,
     RegressionError,
     SignerError,
-    Step,
     open_signer,
 )
 from xinlian.node.signlog import COMPACT_BYTES, MAGIC, OsFileOps, SignedRecord, frame, parse
@@ -49,7 +49,7 @@ def path(tmp_path: Path) -> Path:
 def test_signs_and_verifies(path: Path) -> None:
     s = signer(path)
     payload = vote(1, 0, b"\x01" * 32)
-    sig = s.sign(1, 0, Step.PREVOTE, payload)
+    sig = s.sign(1, 0, SignStep.PREVOTE, payload)
     assert SUITE.verify(KEY.public_key, payload, sig)
     last = s.last()
     assert last is not None and last.position == (1, 0, 1)
@@ -59,44 +59,46 @@ def test_signs_and_verifies(path: Path) -> None:
 def test_same_payload_again_returns_the_same_signature(path: Path) -> None:
     s = signer(path)
     payload = vote(5, 2, b"\x01" * 32)
-    assert s.sign(5, 2, Step.PREVOTE, payload) == s.sign(5, 2, Step.PREVOTE, payload)
+    assert s.sign(5, 2, SignStep.PREVOTE, payload) == s.sign(5, 2, SignStep.PREVOTE, payload)
 
 
 def test_conflicting_payload_is_refused(path: Path) -> None:
     s = signer(path)
-    s.sign(5, 2, Step.PREVOTE, vote(5, 2, b"\x01" * 32))
+    s.sign(5, 2, SignStep.PREVOTE, vote(5, 2, b"\x01" * 32))
     with pytest.raises(DoubleSignError, match="different prevote at height 5, round 2"):
-        s.sign(5, 2, Step.PREVOTE, vote(5, 2, b"\x02" * 32))
+        s.sign(5, 2, SignStep.PREVOTE, vote(5, 2, b"\x02" * 32))
 
 
 @pytest.mark.parametrize(
     ("height", "round_", "step"),
-    [(4, 9, Step.PRECOMMIT), (5, 1, Step.PRECOMMIT), (5, 2, Step.PROPOSAL)],
+    [(4, 9, SignStep.PRECOMMIT), (5, 1, SignStep.PRECOMMIT), (5, 2, SignStep.PROPOSAL)],
 )
-def test_earlier_positions_are_refused(path: Path, height: int, round_: int, step: Step) -> None:
+def test_earlier_positions_are_refused(
+    path: Path, height: int, round_: int, step: SignStep
+) -> None:
     s = signer(path)
-    s.sign(5, 2, Step.PREVOTE, vote(5, 2, b"\x01" * 32))
+    s.sign(5, 2, SignStep.PREVOTE, vote(5, 2, b"\x01" * 32))
     with pytest.raises(RegressionError, match="already signed at height 5, round 2, prevote"):
         s.sign(height, round_, step, b"anything")
 
 
 def test_later_positions_are_allowed(path: Path) -> None:
     s = signer(path)
-    s.sign(5, 2, Step.PREVOTE, vote(5, 2, b"\x01" * 32))
-    s.sign(5, 2, Step.PRECOMMIT, vote(5, 2, b"\x01" * 32, VoteType.PRECOMMIT))
-    s.sign(5, 3, Step.PROPOSAL, b"proposal")
-    s.sign(6, 0, Step.PREVOTE, vote(6, 0, b""))
+    s.sign(5, 2, SignStep.PREVOTE, vote(5, 2, b"\x01" * 32))
+    s.sign(5, 2, SignStep.PRECOMMIT, vote(5, 2, b"\x01" * 32, VoteType.PRECOMMIT))
+    s.sign(5, 3, SignStep.PROPOSAL, b"proposal")
+    s.sign(6, 0, SignStep.PREVOTE, vote(6, 0, b""))
 
 
 def test_survives_restart_and_keeps_refusing(path: Path) -> None:
     s = signer(path)
-    first = s.sign(7, 0, Step.PRECOMMIT, vote(7, 0, b"\x01" * 32, VoteType.PRECOMMIT))
+    first = s.sign(7, 0, SignStep.PRECOMMIT, vote(7, 0, b"\x01" * 32, VoteType.PRECOMMIT))
     s.close()
     s = signer(path, ledger_height=6)
     assert s.fence is None
     with pytest.raises(DoubleSignError):
-        s.sign(7, 0, Step.PRECOMMIT, vote(7, 0, b"\x02" * 32, VoteType.PRECOMMIT))
-    assert s.sign(7, 0, Step.PRECOMMIT, vote(7, 0, b"\x01" * 32, VoteType.PRECOMMIT)) == first
+        s.sign(7, 0, SignStep.PRECOMMIT, vote(7, 0, b"\x02" * 32, VoteType.PRECOMMIT))
+    assert s.sign(7, 0, SignStep.PRECOMMIT, vote(7, 0, b"\x01" * 32, VoteType.PRECOMMIT)) == first
 
 
 def test_the_record_does_not_live_in_the_database(path: Path) -> None:
@@ -104,7 +106,7 @@ def test_the_record_does_not_live_in_the_database(path: Path) -> None:
     file, so rolling the database back cannot roll the guard back."""
     store = MemoryStore()
     s = signer(path, store=store)
-    s.sign(3, 0, Step.PREVOTE, b"A")
+    s.sign(3, 0, SignStep.PREVOTE, b"A")
     assert store.get(LEGACY_KEY) is None
     assert list(store.iterate(b"")) == []
     loaded = parse(path.read_bytes())
@@ -120,7 +122,7 @@ def _three_records(path: Path) -> tuple[bytes, int]:
     record starts."""
     s = signer(path)
     for h in (1, 2, 3):
-        s.sign(h, 0, Step.PREVOTE, b"A%d" % h)
+        s.sign(h, 0, SignStep.PREVOTE, b"A%d" % h)
     s.close()
     data = path.read_bytes()
     last = SignedRecord(3, 0, 1, SUITE.hash(b"A3"), sign_bytes(b"A3"))
@@ -138,11 +140,11 @@ def test_tail_cut_at_every_offset_of_the_last_record_recovers_the_one_before(
         assert last is not None and last.position == (2, 0, 1), cut
         assert s.fence is None, cut
         # The cut record never left the node: height 3 may be signed (with anything).
-        s.sign(3, 0, Step.PREVOTE, b"B3")
+        s.sign(3, 0, SignStep.PREVOTE, b"B3")
         with pytest.raises(DoubleSignError):
-            s.sign(3, 0, Step.PREVOTE, b"C3")
+            s.sign(3, 0, SignStep.PREVOTE, b"C3")
         with pytest.raises(RegressionError):
-            s.sign(2, 0, Step.PREVOTE, b"B2")
+            s.sign(2, 0, SignStep.PREVOTE, b"B2")
         s.close()
         assert parse(path.read_bytes()).status == "ok", cut  # tail repaired
     assert "cut short" in caplog.text
@@ -158,10 +160,10 @@ def test_every_flipped_byte_fences_signing(path: Path) -> None:
         assert s.fence is not None and "damaged" in s.fence, i
         for h in (2, 3):  # refused (fenced, or below an intact record before the damage)
             with pytest.raises(SignerError):
-                s.sign(h, 0, Step.PREVOTE, b"X%d" % h)
+                s.sign(h, 0, SignStep.PREVOTE, b"X%d" % h)
         for h in (4, 5):
             with pytest.raises(FencedError, match="waiting to learn the network's height"):
-                s.sign(h, 0, Step.PREVOTE, b"X%d" % h)
+                s.sign(h, 0, SignStep.PREVOTE, b"X%d" % h)
         s.close()
         for aside in path.parent.glob("signing.log.damaged-*"):
             assert aside.read_bytes() == bytes(damaged)  # kept for investigation
@@ -173,20 +175,20 @@ def test_missing_file_with_history_fences_until_the_network_is_passed(path: Path
     s = signer(path, ledger_height=40, clock=lambda: now[0])
     assert s.fence is not None and "no signing record" in s.fence
     with pytest.raises(FencedError):
-        s.sign(41, 0, Step.PROPOSAL, b"P")
+        s.sign(41, 0, SignStep.PROPOSAL, b"P")
     s.observe_network_height(42)  # another validator committed 42: we may have voted at 43
     assert s.floor == 43
     assert not s.may_sign(43) and s.may_sign(44)
     with pytest.raises(FencedError, match="resumes above height 43"):
-        s.sign(43, 0, Step.PREVOTE, b"V")
+        s.sign(43, 0, SignStep.PREVOTE, b"V")
     now[0] += 1.0
     s.observe_network_height(45)  # a higher report soon after raises the floor
     with pytest.raises(FencedError, match="resumes above height 46"):
-        s.sign(44, 0, Step.PREVOTE, b"V")
+        s.sign(44, 0, SignStep.PREVOTE, b"V")
     now[0] += 5.0
     s.observe_network_height(48)  # settled: the network's progress does not move it
     assert s.floor == 46
-    s.sign(47, 0, Step.PREVOTE, b"V")
+    s.sign(47, 0, SignStep.PREVOTE, b"V")
     assert s.fence is None
     s.close()
     reopened = signer(path, ledger_height=46)
@@ -210,33 +212,33 @@ def test_restart_while_fenced_stays_fenced(path: Path) -> None:
 def test_missing_file_on_a_fresh_node_is_a_fresh_start(path: Path) -> None:
     s = signer(path, ledger_height=0)
     assert s.fence is None
-    s.sign(1, 0, Step.PROPOSAL, b"P")
+    s.sign(1, 0, SignStep.PROPOSAL, b"P")
 
 
 def test_file_from_an_older_copy_is_caught_by_the_ledger(path: Path) -> None:
     s = signer(path)
-    s.sign(5, 0, Step.PRECOMMIT, b"A5")
+    s.sign(5, 0, SignStep.PRECOMMIT, b"A5")
     old = path.read_bytes()
-    s.sign(8, 1, Step.PRECOMMIT, b"A8")
-    s.sign(9, 0, Step.PREVOTE, b"A9")
+    s.sign(8, 1, SignStep.PRECOMMIT, b"A8")
+    s.sign(9, 0, SignStep.PREVOTE, b"A9")
     s.close()
     path.write_bytes(old)
     s = signer(path, ledger_height=8, ledger_signed=(8, 1, 2))
     assert s.fence is not None and "older" in s.fence
     with pytest.raises(FencedError):
-        s.sign(9, 0, Step.PREVOTE, b"B9")
+        s.sign(9, 0, SignStep.PREVOTE, b"B9")
     s.observe_network_height(9)
     with pytest.raises(FencedError):
-        s.sign(10, 0, Step.PREVOTE, b"B10")
-    s.sign(11, 0, Step.PREVOTE, b"B11")
+        s.sign(10, 0, SignStep.PREVOTE, b"B10")
+    s.sign(11, 0, SignStep.PREVOTE, b"B11")
 
 
 def test_sole_validator_without_peers_signs_after_its_ledger(path: Path) -> None:
     s = signer(path, ledger_height=12)
     s.release_fence_alone(12)
     with pytest.raises(FencedError):
-        s.sign(12, 0, Step.PREVOTE, b"V")
-    s.sign(13, 0, Step.PROPOSAL, b"P")
+        s.sign(12, 0, SignStep.PREVOTE, b"V")
+    s.sign(13, 0, SignStep.PROPOSAL, b"P")
     assert s.fence is None
 
 
@@ -253,14 +255,14 @@ def test_migrates_the_record_kept_in_the_database(path: Path) -> None:
     assert s.fence is None and s.last() == legacy
     assert store.get(LEGACY_KEY) is None
     with pytest.raises(DoubleSignError):
-        s.sign(9, 1, Step.PRECOMMIT, b"B9")
-    assert s.sign(9, 1, Step.PRECOMMIT, b"A9") == legacy.signature
+        s.sign(9, 1, SignStep.PRECOMMIT, b"B9")
+    assert s.sign(9, 1, SignStep.PRECOMMIT, b"A9") == legacy.signature
     assert parse(path.read_bytes()).record == legacy
 
 
 def test_database_record_newer_than_the_file_fences(path: Path) -> None:
     s = signer(path)
-    s.sign(3, 0, Step.PREVOTE, b"A3")
+    s.sign(3, 0, SignStep.PREVOTE, b"A3")
     s.close()
     store = MemoryStore()
     batch = WriteBatch()
@@ -324,7 +326,7 @@ def test_signature_is_released_only_after_the_record_is_synced(path: Path) -> No
 
     s = open_signer(path, sign, SUITE.hash, fs=fs)
     fs.calls.clear()
-    s.sign(1, 0, Step.PREVOTE, b"A")
+    s.sign(1, 0, SignStep.PREVOTE, b"A")
     released.append("returned")
     assert fs.calls == ["sign", "write", "fsync"]
 
@@ -332,13 +334,13 @@ def test_signature_is_released_only_after_the_record_is_synced(path: Path) -> No
 def test_a_failed_sync_releases_no_signature_and_stops_signing(path: Path) -> None:
     fs = RecordingFs()
     s = open_signer(path, sign_bytes, SUITE.hash, fs=fs)
-    s.sign(1, 0, Step.PREVOTE, b"A")
+    s.sign(1, 0, SignStep.PREVOTE, b"A")
     fs.fail_fsync = True
     with pytest.raises(SignerError, match="cannot write the signing file"):
-        s.sign(2, 0, Step.PREVOTE, b"A2")
+        s.sign(2, 0, SignStep.PREVOTE, b"A2")
     fs.fail_fsync = False
     with pytest.raises(SignerError, match="cannot write the signing file"):
-        s.sign(3, 0, Step.PREVOTE, b"A3")
+        s.sign(3, 0, SignStep.PREVOTE, b"A3")
     last = s.last()
     assert last is not None and last.position == (1, 0, 1)
 
@@ -348,8 +350,8 @@ def test_the_file_is_compacted_and_keeps_its_last_record(path: Path) -> None:
     h = 0
     while path.stat().st_size <= COMPACT_BYTES:
         h += 1
-        s.sign(h, 0, Step.PREVOTE, b"A%d" % h)
-    s.sign(h + 1, 0, Step.PREVOTE, b"last")
+        s.sign(h, 0, SignStep.PREVOTE, b"A%d" % h)
+    s.sign(h + 1, 0, SignStep.PREVOTE, b"last")
     s.close()
     assert path.stat().st_size < 1024
     reopened = signer(path, ledger_height=h)
@@ -365,13 +367,14 @@ def test_killed_signer_never_double_signs_after_restart(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         from pathlib import Path
         from xinlian.crypto import get_suite
-        from xinlian.node.signer import open_signer, Step
+        from xinlian.consensus import SignStep
+        from xinlian.node.signer import open_signer
         suite = get_suite("ed25519")
         key = suite.keypair_from_private(bytes(range(32)))
         s = open_signer(Path({str(file)!r}), lambda m: suite.sign(key.private_key, m),
                         suite.hash)
         for h in range(1, 100000):
-            s.sign(h, 0, Step.PREVOTE, b"A%d" % h)
+            s.sign(h, 0, SignStep.PREVOTE, b"A%d" % h)
             print(h, flush=True)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
@@ -383,15 +386,15 @@ def test_killed_signer_never_double_signs_after_restart(tmp_path: Path) -> None:
     last = s.last()
     assert last is not None and last.height >= printed[-1]
     with pytest.raises((DoubleSignError, RegressionError)):
-        s.sign(printed[-1], 0, Step.PREVOTE, b"B")
-    assert s.sign(last.height, 0, Step.PREVOTE, b"A%d" % last.height) == last.signature
+        s.sign(printed[-1], 0, SignStep.PREVOTE, b"B")
+    assert s.sign(last.height, 0, SignStep.PREVOTE, b"A%d" % last.height) == last.signature
 
 
 def test_a_restart_in_the_middle_of_a_height_may_still_vote_there(path: Path) -> None:
     """Heights below the last record are decided; at its height the validator votes again
     (from the next round on: ``node.lockfile.resume_for``), and above it freely."""
     s = signer(path)
-    s.sign(4, 2, Step.PREVOTE, b"V")
+    s.sign(4, 2, SignStep.PREVOTE, b"V")
     s.close()
     s = signer(path, ledger_height=3)
     last = s.last()

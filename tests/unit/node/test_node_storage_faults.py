@@ -23,7 +23,7 @@ from xinlian.node.driver import ConsensusDriver
 from xinlian.node.metrics import NodeMetrics
 from xinlian.node.network import create_network
 from xinlian.node.runtime import PID_FILE, SIGNING_FILE, Node, move_data_aside
-from xinlian.node.signer import DoubleSignError, RegressionError, Step
+from xinlian.node.signer import DoubleSignError, RegressionError
 from xinlian.node.wire import BlockRequest, NodeStatus
 from xinlian.storage import MemoryStore, StorageError, WriteBatch
 from xinlian.storage.rocks import RocksStore
@@ -210,9 +210,9 @@ def test_resync_moves_the_data_aside_and_keeps_the_signing_record(home: Path) ->
         assert (home / SIGNING_FILE).read_bytes() == record
         # What was signed before the re-sync is never signed differently afterwards.
         with pytest.raises((DoubleSignError, RegressionError)):
-            node.signer.sign(last.height, last.round, Step(last.step), b"other")
+            node.signer.sign(last.height, last.round, SignStep(last.step), b"other")
         with pytest.raises(RegressionError):
-            node.signer.sign(1, 0, Step.PREVOTE, b"other")
+            node.signer.sign(1, 0, SignStep.PREVOTE, b"other")
     finally:
         node.store.close()
         node.signer.close()
@@ -285,8 +285,8 @@ def test_a_validator_restarted_in_the_middle_of_a_height_goes_on(home: Path) -> 
     async def run() -> tuple[int, int]:
         node = Node(load_config(home))
         height = node.chain.height
-        node.signer.sign(height + 1, 0, Step.PROPOSAL, b"a block that was never committed")
-        node.signer.sign(height + 1, 0, Step.PREVOTE, b"a prevote for it")
+        node.signer.sign(height + 1, 0, SignStep.PROPOSAL, b"a block that was never committed")
+        node.signer.sign(height + 1, 0, SignStep.PREVOTE, b"a prevote for it")
         await node.start()
         try:
             await asyncio.wait_for(_until_height(node, height + 2), 30)

@@ -25,6 +25,7 @@ from xinlian.sdk import (
     Call,
     Client,
     NotFoundError,
+    Refusal,
     ResponseError,
     Signer,
     TransportError,
@@ -33,7 +34,7 @@ from xinlian.sdk import (
     VerificationError,
     XinlianError,
 )
-from xinlian.sdk.wire import record_from_json
+from xinlian.sdk.wire import parse_problem, record_from_json
 from xinlian.types import (
     BlockHeader,
     Commit,
@@ -276,9 +277,9 @@ class FakeNode:
         ):
             return _problem(409, "nonce_taken", "nonce taken")
         if sender not in self.registered:
-            return _problem(400, "refused", f"unknown sender {sender}: the key is not registered")
+            return _problem(403, "unknown_sender", f"unknown sender {sender}: not registered")
         if tx.expiry < self.height + 1:
-            return _problem(400, "refused", "expired")
+            return _problem(400, "expired", "expired")
         self.pending[SUITE.hash(raw)] = (stx, raw)
         return None
 
@@ -472,9 +473,10 @@ def test_unknown_sender_is_refused_with_a_reason(node: FakeNode) -> None:
     stranger = Signer.generate()
     with _client(node, stranger) as c, pytest.raises(ApiError) as info:
         c.send("kv", "put", {"key": "a", "value": "1"})
-    assert info.value.reason == "refused"
+    assert info.value.reason == Refusal.UNKNOWN_SENDER and info.value.reason == "unknown_sender"
+    assert info.value.refusal is Refusal.UNKNOWN_SENDER
     assert "unknown sender" in info.value.detail
-    assert info.value.status == 400
+    assert info.value.status == 403
 
 
 def test_stale_nonce_is_corrected_and_retried(node: FakeNode, writer: Signer) -> None:
@@ -519,7 +521,8 @@ def test_send_many_reports_refusals_and_stops(node: FakeNode) -> None:
     with _client(node, stranger) as c:
         results = c.send_many([Call("kv", "echo", {"i": i}) for i in range(4)], chunk_size=2)
     assert [r.status for r in results] == ["refused"] * 4
-    assert results[0].error is not None and results[0].error.reason == "refused"
+    assert results[0].error is not None and results[0].error.reason is Refusal.UNKNOWN_SENDER
+    assert results[0].error.status == 403  # the refusal's own status, not a blanket 400
     assert results[3].error is not None and results[3].error.reason == "not_sent"
     with pytest.raises(ApiError):
         results[0].raise_for_status()
@@ -604,3 +607,13 @@ def test_the_async_client_behaves_the_same(node: FakeNode, writer: Signer) -> No
                 await c.health()
 
     asyncio.run(main())
+
+
+def test_refusal_reasons_parse_into_the_enum_and_unknown_ones_stay_strings() -> None:
+    expired = parse_problem(400, {"reason": "expired", "detail": "expired at height 3"})
+    assert expired.reason is Refusal.EXPIRED and expired.refusal is Refusal.EXPIRED
+    newer = parse_problem(400, {"reason": "quota_exceeded", "detail": "over quota"})
+    assert newer.reason == "quota_exceeded" and newer.refusal is None  # a newer node's code
+    assert "quota_exceeded: over quota" in str(newer)
+    other = parse_problem(400, {"reason": "bad_body", "detail": "no tx"})
+    assert other.reason == "bad_body" and other.refusal is None

@@ -22,6 +22,7 @@ from xinlian.sdk import (
     Call,
     Client,
     NotFoundError,
+    Refusal,
     Signer,
     VerificationError,
     load_genesis,
@@ -95,9 +96,9 @@ def test_unknown_key_is_refused_with_a_clear_reason(network: tuple[BackgroundNod
     with Client(live.url, key=stranger) as c:
         with pytest.raises(ApiError) as info:
             c.send("kv", "put", {"key": "x", "value": "y"}, timeout=30)
-        assert info.value.reason == "refused"
+        assert info.value.refusal is Refusal.UNKNOWN_SENDER
         assert "unknown sender" in info.value.detail
-        assert 400 <= info.value.status < 500
+        assert info.value.status == 403
         with pytest.raises(NotFoundError):
             c.get_tx(b"\x42" * 32)
 
