@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -27,10 +27,11 @@ class LiveNode:
     node: Node
 
 
-def _start(
-    home: Path,
-) -> tuple[LiveNode, threading.Thread, asyncio.AbstractEventLoop, asyncio.Future[None]]:
-    node = Node(load_config(home))
+@contextmanager
+def serving(layout: NetworkLayout) -> Iterator[LiveNode]:
+    """Run the first node of ``layout`` with its API on a free port of 127.0.0.1, in a
+    thread with its own event loop; stop it when the block ends."""
+    node = Node(load_config(layout.node_homes[0]))
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     port: list[int] = []
@@ -53,8 +54,11 @@ def _start(
     thread.start()
     if not ready.wait(START_TIMEOUT_S):
         raise RuntimeError("node did not start listening in time")
-    live = LiveNode(f"http://127.0.0.1:{port[0]}", None, node)  # type: ignore[arg-type]
-    return live, thread, loop, holder[0]
+    try:
+        yield LiveNode(f"http://127.0.0.1:{port[0]}", layout, node)
+    finally:
+        loop.call_soon_threadsafe(holder[0].cancel)
+        thread.join(timeout=START_TIMEOUT_S)
 
 
 @pytest.fixture(scope="session")
@@ -62,11 +66,8 @@ def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     """A development network (3 orgs, 1 validator, 50 ms blocks) served on a free port."""
     root = tmp_path_factory.mktemp("net")
     layout = create_network(root / "net", nodes=1, block_interval_ms=50)
-    live, thread, loop, task = _start(layout.node_homes[0])
-    live.layout = layout
-    yield live
-    loop.call_soon_threadsafe(task.cancel)
-    thread.join(timeout=START_TIMEOUT_S)
+    with serving(layout) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
@@ -74,11 +75,8 @@ def live_sm_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]
     """Like ``live_node``, on an ``sm`` chain (SM2 signatures, SM3 hashes)."""
     root = tmp_path_factory.mktemp("smnet")
     layout = create_network(root / "net", suite_name="sm", nodes=1, block_interval_ms=50)
-    live, thread, loop, task = _start(layout.node_homes[0])
-    live.layout = layout
-    yield live
-    loop.call_soon_threadsafe(task.cancel)
-    thread.join(timeout=START_TIMEOUT_S)
+    with serving(layout) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +91,5 @@ def live_node_with_api(
     extra = "".join(f"{k} = {v}\n" for k, v in getattr(request.module, "API_CONFIG", {}).items())
     path = home / "config.toml"
     path.write_text(path.read_text().replace("[api]\n", "[api]\n" + extra, 1))
-    live, thread, loop, task = _start(home)
-    live.layout = layout
-    yield live
-    loop.call_soon_threadsafe(task.cancel)
-    thread.join(timeout=START_TIMEOUT_S)
+    with serving(layout) as live:
+        yield live

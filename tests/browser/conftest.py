@@ -3,11 +3,9 @@ driven by Playwright (never Playwright's own browser download)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import shutil
-import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import serving
 
-from xinlian.api import serve
-from xinlian.node.config import load_config
 from xinlian.node.network import NetworkLayout, create_network
 from xinlian.node.runtime import Node
 from xinlian.sdk import Call, Client, Signer
@@ -38,7 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-START_TIMEOUT_S = 30
 TOKEN = Path(__file__).resolve().parents[2] / "examples" / "contracts" / "token.py"
 ROLE_ORG = {
     "producer": "org1",
@@ -110,34 +106,8 @@ def _populate(layout: NetworkLayout, url: str) -> dict[str, str]:
 @contextmanager
 def _serving(layout: NetworkLayout) -> Iterator[tuple[str, Node]]:
     """Run the network's single node with its API on a free port; yield its URL and it."""
-    node = Node(load_config(layout.node_homes[0]))
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    port: list[int] = []
-    tasks: list[asyncio.Task[None]] = []
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        task = loop.create_task(
-            serve(node, host="127.0.0.1", port=0, ready=lambda p: (port.append(p), ready.set()))
-        )
-        tasks.append(task)
-        try:
-            loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            pass
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name="explorer-node", daemon=True)
-    thread.start()
-    if not ready.wait(START_TIMEOUT_S):
-        raise RuntimeError("node did not start listening in time")
-    try:
-        yield f"http://127.0.0.1:{port[0]}", node
-    finally:
-        loop.call_soon_threadsafe(tasks[0].cancel)
-        thread.join(timeout=START_TIMEOUT_S)
+    with serving(layout) as live:
+        yield live.url, live.node
 
 
 @pytest.fixture(scope="module")
