@@ -55,7 +55,7 @@ from xinlian.consensus.events import Effect, Event
 from xinlian.consensus.messages import PROPOSAL_TYPE, Proposal
 from xinlian.crypto.suite import get_suite
 from xinlian.node.lockfile import Loaded as LockLoaded
-from xinlian.node.lockfile import LockRecord, resume_for
+from xinlian.node.lockfile import LockRecord, new_lock, resume_for
 from xinlian.node.signer import GuardedSigner, SignerError, open_signer
 from xinlian.types import Commit, Validator, ValidatorSet, Vote, VoteType
 
@@ -354,23 +354,9 @@ class SimNode:
 
     def _keep_lock(self, machine: Tendermint) -> None:
         """Write a new lock before its precommit leaves (as the driver does)."""
-        if machine.locked_value is None or machine.locked_round < 0:
-            return
-        old = self.machine
-        if (machine.height, machine.locked_round, machine.locked_value) == (
-            old.height,
-            old.locked_round,
-            old.locked_value,
-        ):
-            return
-        block = b""
-        if machine.valid_value == machine.locked_value and machine.valid_block is not None:
-            block = machine.valid_block
-        else:
-            proposal = machine.proposal_for(machine.locked_round, machine.locked_value)
-            if proposal is not None:
-                block = proposal.block
-        self.lock = LockRecord(machine.height, machine.locked_round, machine.locked_value, block)
+        record = new_lock(self.machine, machine)
+        if record is not None:
+            self.lock = record
 
     def _start(self, height: int) -> None:
         """Start ``height``, voting only where the guarded signer allows it (elsewhere

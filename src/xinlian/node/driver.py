@@ -63,7 +63,7 @@ from xinlian.consensus.events import Effect, Event
 from xinlian.execution import InvalidBlock
 from xinlian.node.chain import Chain, ChainError, PreparedBlock, decode_wire_block
 from xinlian.node.config import NodeConfig
-from xinlian.node.lockfile import LockFile, LockFileError, LockRecord, Resumption, resume_for
+from xinlian.node.lockfile import LockFile, LockFileError, Resumption, new_lock, resume_for
 from xinlian.node.metrics import NodeMetrics
 from xinlian.node.signer import SignerError
 from xinlian.node.wire import (
@@ -299,23 +299,11 @@ class ConsensusDriver:
 
         Returns False (and stops the node) when the file cannot be written.
         """
-        if self._lock_file is None or machine.locked_round < 0 or machine.locked_value is None:
+        if self._lock_file is None:
             return True
-        old = self.machine
-        if (machine.height, machine.locked_round, machine.locked_value) == (
-            old.height,
-            old.locked_round,
-            old.locked_value,
-        ):
+        record = new_lock(self.machine, machine)
+        if record is None:
             return True
-        block = b""
-        if machine.valid_value == machine.locked_value and machine.valid_block is not None:
-            block = machine.valid_block
-        else:
-            proposal = machine.proposal_for(machine.locked_round, machine.locked_value)
-            if proposal is not None:
-                block = proposal.block
-        record = LockRecord(machine.height, machine.locked_round, machine.locked_value, block)
         try:
             self._lock_file.save(record)
         except LockFileError as exc:

@@ -33,7 +33,7 @@ from pathlib import Path
 from msgspec import Struct
 
 from xinlian.codec import CodecError, decode, encode
-from xinlian.consensus import Resume
+from xinlian.consensus import Resume, Tendermint
 from xinlian.storage import StorageError
 from xinlian.types.ints import U64
 
@@ -125,6 +125,27 @@ class LockFile:
                 os.close(dir_fd)
         except OSError as exc:
             raise LockFileError(f"cannot write the consensus lock file {self.path}: {exc}") from exc
+
+
+def new_lock(before: Tendermint, after: Tendermint) -> LockRecord | None:
+    """The lock to write when a step took the machine from ``before`` to ``after``: its
+    height, round, value and block when the lock changed, else None."""
+    if after.locked_value is None or after.locked_round < 0:
+        return None
+    if (after.height, after.locked_round, after.locked_value) == (
+        before.height,
+        before.locked_round,
+        before.locked_value,
+    ):
+        return None
+    block = b""
+    if after.valid_value == after.locked_value and after.valid_block is not None:
+        block = after.valid_block
+    else:
+        proposal = after.proposal_for(after.locked_round, after.locked_value)
+        if proposal is not None:
+            block = proposal.block
+    return LockRecord(after.height, after.locked_round, after.locked_value, block)
 
 
 @dataclass(frozen=True, slots=True)
